@@ -1,0 +1,19 @@
+/** The application's only source of time. Tests inject a clock they move by hand. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/** Runs a function repeatedly; tests replace it with one they drive by hand. */
+export interface Scheduler {
+  /** Calls `fn` every `intervalMs` until the returned function is called. Never keeps the process alive. */
+  every(intervalMs: number, fn: () => void): () => void;
+}
+
+/** Fresh ids and randomness, injected so that tests are repeatable. */
+export interface IdGenerator {
+  /** A new correlation id (unique, opaque). */
+  correlationId(): string;
+  /** A number in [0, 1), for jitter. */
+  random(): number;
+}

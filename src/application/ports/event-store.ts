@@ -1,0 +1,92 @@
+/** An event as a handler hands it to the store: the domain event, no envelope. */
+export interface NewEvent {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/** Facts about an append that are not part of the domain event. */
+export interface EventMetadata {
+  /** ISO-8601 time the fact happened, from the application's clock. */
+  readonly occurredAt: string;
+  readonly correlationId?: string | undefined;
+  readonly causationId?: string | undefined;
+}
+
+/** An event as stored: the domain event (upcast to its current schema) in its envelope. */
+export interface StoredEvent {
+  /** Global order across all streams, from 1, gap-free within one store. */
+  readonly position: number;
+  readonly streamId: string;
+  /** Version within the stream, from 1; unique per stream. */
+  readonly streamVersion: number;
+  readonly type: string;
+  /** Schema version of `data` as returned (always the current one: old rows are upcast on read). */
+  readonly schemaVersion: number;
+  readonly data: unknown;
+  readonly metadata: EventMetadata;
+  /** Hex SHA-256 over the previous row's hash and this row's content, as stored. */
+  readonly hash: string;
+}
+
+/** `expectedVersion`: the stream's current version (0 for a stream with no events), or `any`. */
+export type ExpectedVersion = number | 'any';
+
+/** Thrown by `append` when the stream's version is not the expected one; nothing is written. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`stream ${streamId} is at version ${actualVersion}, expected ${expectedVersion}`);
+  }
+}
+
+export interface ReadStreamOptions {
+  /** First stream version to return (inclusive); default 1. */
+  readonly fromVersion?: number;
+  /** Only events at or before this global position. */
+  readonly toPosition?: number;
+  /** Only events that occurred at or after this ISO time. */
+  readonly since?: string;
+  /** Only these event types. */
+  readonly types?: readonly string[];
+  /** At most this many events (from the start of the range). */
+  readonly limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** First global position to return (inclusive); default 1. */
+  readonly fromPosition?: number;
+  readonly types?: readonly string[];
+  readonly limit?: number;
+}
+
+/** The outcome of checking the hash chain over the global order. */
+export type ChainVerification =
+  | { readonly ok: true; readonly count: number }
+  | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
+
+/**
+ * The append-only log of every domain event. Appends to one stream are atomic and guarded by optimistic
+ * concurrency; every event gets a global position and a link in a hash chain.
+ */
+export interface EventStore {
+  /**
+   * Appends `events` to `streamId` atomically, if the stream is at `expectedVersion`.
+   * Resolves to the stored events (with positions and hashes) once they are durable.
+   * Rejects with ConcurrencyError (nothing written) when the stream moved on.
+   */
+  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<readonly StoredEvent[]>;
+  /** The events of one stream in stream order, upcast to their current schema. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly StoredEvent[]>;
+  /** Events of all streams in global order, upcast to their current schema. */
+  readAll(options?: ReadAllOptions): Promise<readonly StoredEvent[]>;
+  /** The highest global position (0 when empty). */
+  lastPosition(): Promise<number>;
+  /** Recomputes the hash chain over every stored row and reports the first break. */
+  verifyChain(): Promise<ChainVerification>;
+  /** Releases the store; further calls fail. */
+  close(): Promise<void>;
+}

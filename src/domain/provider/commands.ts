@@ -1,0 +1,70 @@
+import type { ProviderId } from '../shared/ids.js';
+import type { StartReason, StopReason } from './events.js';
+import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
+
+type Command<T extends string, D> = { readonly type: T } & D;
+
+/** Time arrives in commands as epoch milliseconds, so the decider never reads a clock. */
+export type RegisterProvider = Command<'RegisterProvider', { readonly providerId: ProviderId; readonly registration: ProviderRegistration }>;
+export type RequestStart = Command<'RequestStart', { readonly reason: StartReason; readonly nowMs: number }>;
+export type RecordStarted = Command<
+  'RecordStarted',
+  {
+    readonly pid: number | null;
+    readonly protocolVersion: string | null;
+    readonly serverInfo: { readonly name: string; readonly version: string } | null;
+    readonly startupMs: number;
+    readonly tools: readonly ToolDefinition[];
+    readonly toolsDigest: string;
+  }
+>;
+export type RecordStartFailed = Command<
+  'RecordStartFailed',
+  {
+    readonly message: string;
+    readonly exitCode: number | null;
+    readonly signal: string | null;
+    readonly stderrTail: string;
+    readonly hint: string;
+    readonly nowMs: number;
+    /** A random number in [0, 1) drawn by the caller, for backoff jitter. */
+    readonly jitter: number;
+  }
+>;
+export type RecordInvocation = Command<
+  'RecordInvocation',
+  {
+    readonly tool: string;
+    readonly correlationId: string;
+    readonly durationMs: number;
+    readonly outcome: 'success' | 'tool_error';
+    readonly argumentsDigest: string;
+    readonly resultSize: number;
+  }
+>;
+export type RecordInvocationFailure = Command<
+  'RecordInvocationFailure',
+  {
+    readonly tool: string;
+    readonly correlationId: string;
+    readonly durationMs: number;
+    readonly errorCode: string;
+    readonly message: string;
+    readonly argumentsDigest: string;
+  }
+>;
+export type StopProvider = Command<'StopProvider', { readonly reason: StopReason }>;
+export type RecordCrash = Command<
+  'RecordCrash',
+  { readonly exitCode: number | null; readonly signal: string | null; readonly stderrTail: string; readonly inFlightCalls: number }
+>;
+
+export type ProviderCommand =
+  | RegisterProvider
+  | RequestStart
+  | RecordStarted
+  | RecordStartFailed
+  | RecordInvocation
+  | RecordInvocationFailure
+  | StopProvider
+  | RecordCrash;

@@ -1,0 +1,116 @@
+import { assertNever } from '../shared/decider.js';
+import { DomainError } from '../shared/errors.js';
+import { startBackoffMs } from './backoff.js';
+import type {
+  ProviderCommand,
+  RecordCrash,
+  RecordStartFailed,
+  RecordStarted,
+  RegisterProvider,
+  RequestStart,
+  StopProvider,
+} from './commands.js';
+import type { ProviderEvent } from './events.js';
+import type { ProviderState, RegisteredProviderState } from './state.js';
+
+type Decision = readonly ProviderEvent[];
+const nothing: Decision = [];
+
+const registered = (state: ProviderState, id: string): RegisteredProviderState => {
+  if (state.status === 'unregistered') throw new DomainError('PROVIDER_NOT_FOUND', `provider '${id}' is not registered`);
+  return state;
+};
+
+const register = (cmd: RegisterProvider, state: ProviderState): Decision => {
+  const data = { providerId: cmd.providerId, ...cmd.registration };
+  if (state.status === 'unregistered') return [{ type: 'ProviderRegistered', data }];
+  if (state.registration.configDigest === cmd.registration.configDigest) return nothing;
+  return [{ type: 'ProviderConfigChanged', data }];
+};
+
+const requestStart = (cmd: RequestStart, state: RegisteredProviderState): Decision => {
+  switch (state.status) {
+    case 'initializing':
+    case 'ready':
+      return nothing;
+    case 'degraded': {
+      const waitMs = Date.parse(state.retryAt) - cmd.nowMs;
+      if (waitMs > 0) {
+        throw new DomainError('PROVIDER_DEGRADED', `provider '${state.id}' is degraded after ${state.consecutiveFailures} failed starts; next start allowed in ${Math.ceil(waitMs / 1000)} s`, {
+          provider: state.id,
+          retryable: true,
+          retryAfterMs: waitMs,
+          ...(state.lastError ? { cause: state.lastError.message } : {}),
+        });
+      }
+      return [{ type: 'ProviderStartRequested', data: { reason: cmd.reason, attempt: state.consecutiveFailures + 1 } }];
+    }
+    case 'cold':
+    case 'dead':
+      return [{ type: 'ProviderStartRequested', data: { reason: cmd.reason, attempt: state.consecutiveFailures + 1 } }];
+    default:
+      return assertNever(state);
+  }
+};
+
+const recordStarted = (cmd: RecordStarted, state: RegisteredProviderState): Decision => {
+  if (state.status !== 'initializing') return nothing;
+  const started: ProviderEvent = {
+    type: 'ProviderStarted',
+    data: { pid: cmd.pid, protocolVersion: cmd.protocolVersion, serverInfo: cmd.serverInfo, startupMs: cmd.startupMs },
+  };
+  if (state.discoveredDigest === cmd.toolsDigest) return [started];
+  return [started, { type: 'ToolsDiscovered', data: { tools: cmd.tools, digest: cmd.toolsDigest } }];
+};
+
+const recordStartFailed = (cmd: RecordStartFailed, state: RegisteredProviderState): Decision => {
+  if (state.status !== 'initializing') return nothing;
+  const failures = state.consecutiveFailures + 1;
+  const failed: ProviderEvent = {
+    type: 'ProviderStartFailed',
+    data: { message: cmd.message, exitCode: cmd.exitCode, signal: cmd.signal, stderrTail: cmd.stderrTail, hint: cmd.hint, consecutiveFailures: failures },
+  };
+  if (failures < state.registration.settings.maxConsecutiveFailures) return [failed];
+  const retryAt = new Date(cmd.nowMs + startBackoffMs(failures, cmd.jitter)).toISOString();
+  return [failed, { type: 'ProviderDegraded', data: { reason: cmd.message, consecutiveFailures: failures, retryAt } }];
+};
+
+const stop = (cmd: StopProvider, state: RegisteredProviderState): Decision => {
+  if (state.status === 'cold') return nothing;
+  if (cmd.reason === 'idle' && state.status !== 'ready') return nothing;
+  return [{ type: 'ProviderStopped', data: { reason: cmd.reason } }];
+};
+
+const recordCrash = (cmd: RecordCrash, state: RegisteredProviderState): Decision => {
+  if (state.status !== 'ready') return nothing;
+  const { exitCode, signal, stderrTail, inFlightCalls } = cmd;
+  return [{ type: 'ProviderCrashed', data: { exitCode, signal, stderrTail, inFlightCalls } }];
+};
+
+/** Decides what a command on a provider means, given its current state. Throws DomainError for refusals. */
+export const decide = (command: ProviderCommand, state: ProviderState): Decision => {
+  if (command.type === 'RegisterProvider') return register(command, state);
+  const current = registered(state, '');
+  switch (command.type) {
+    case 'RequestStart':
+      return requestStart(command, current);
+    case 'RecordStarted':
+      return recordStarted(command, current);
+    case 'RecordStartFailed':
+      return recordStartFailed(command, current);
+    case 'RecordInvocation': {
+      const { type: _type, ...data } = command;
+      return [{ type: 'ToolInvoked', data }];
+    }
+    case 'RecordInvocationFailure': {
+      const { type: _type, ...data } = command;
+      return [{ type: 'ToolInvocationFailed', data }];
+    }
+    case 'StopProvider':
+      return stop(command, current);
+    case 'RecordCrash':
+      return recordCrash(command, current);
+    default:
+      return assertNever(command);
+  }
+};

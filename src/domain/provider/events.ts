@@ -1,0 +1,117 @@
+import type { ProviderId } from '../shared/ids.js';
+import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
+
+type Event<T extends string, D> = { readonly type: T; readonly data: D };
+
+/** Why a provider was stopped. `hangar_restart`: it was running when an earlier hangar process ended. */
+export type StopReason = 'idle' | 'user_request' | 'shutdown' | 'hangar_restart' | 'failed_start';
+
+/** Why a start was asked for. */
+export type StartReason = 'invoke' | 'user_request' | 'warm';
+
+/** First registration of a provider id. Emitted once per stream; later config changes are ProviderConfigChanged. */
+export type ProviderRegistered = Event<'ProviderRegistered', { readonly providerId: ProviderId } & ProviderRegistration>;
+
+/** The configuration of a registered provider differs (by digest) from what was last recorded. */
+export type ProviderConfigChanged = Event<'ProviderConfigChanged', { readonly providerId: ProviderId } & ProviderRegistration>;
+
+/** A start was admitted (the provider was cold, dead, or degraded past its backoff). Exactly one per start attempt. */
+export type ProviderStartRequested = Event<'ProviderStartRequested', { readonly reason: StartReason; readonly attempt: number }>;
+
+/** The provider answered `initialize` and `tools/list`; it is ready for calls. */
+export type ProviderStarted = Event<
+  'ProviderStarted',
+  {
+    readonly pid: number | null;
+    readonly protocolVersion: string | null;
+    readonly serverInfo: { readonly name: string; readonly version: string } | null;
+    readonly startupMs: number;
+  }
+>;
+
+/** A start attempt failed; the stderr tail and exit code are kept, with a hint fitting the cause. */
+export type ProviderStartFailed = Event<
+  'ProviderStartFailed',
+  {
+    readonly message: string;
+    readonly exitCode: number | null;
+    readonly signal: string | null;
+    readonly stderrTail: string;
+    readonly hint: string;
+    readonly consecutiveFailures: number;
+  }
+>;
+
+/** The full tool definitions a started provider listed, when they differ from the last ones recorded. */
+export type ToolsDiscovered = Event<'ToolsDiscovered', { readonly tools: readonly ToolDefinition[]; readonly digest: string }>;
+
+/** A running (or starting) provider was stopped by the hangar. */
+export type ProviderStopped = Event<'ProviderStopped', { readonly reason: StopReason }>;
+
+/** A running provider exited without being asked to; its in-flight calls were failed. */
+export type ProviderCrashed = Event<
+  'ProviderCrashed',
+  { readonly exitCode: number | null; readonly signal: string | null; readonly stderrTail: string; readonly inFlightCalls: number }
+>;
+
+/** Consecutive start failures reached the threshold; no start is admitted before `retryAt`. */
+export type ProviderDegraded = Event<
+  'ProviderDegraded',
+  { readonly reason: string; readonly consecutiveFailures: number; readonly retryAt: string }
+>;
+
+/** A tool call reached the provider and returned a result (`tool_error` when the result had isError). */
+export type ToolInvoked = Event<
+  'ToolInvoked',
+  {
+    readonly tool: string;
+    readonly correlationId: string;
+    readonly durationMs: number;
+    readonly outcome: 'success' | 'tool_error';
+    readonly argumentsDigest: string;
+    readonly resultSize: number;
+  }
+>;
+
+/** A tool call on a known provider failed without a result from the tool (not found, start failure, crash, timeout, ...). */
+export type ToolInvocationFailed = Event<
+  'ToolInvocationFailed',
+  {
+    readonly tool: string;
+    readonly correlationId: string;
+    readonly durationMs: number;
+    readonly errorCode: string;
+    readonly message: string;
+    readonly argumentsDigest: string;
+  }
+>;
+
+export type ProviderEvent =
+  | ProviderRegistered
+  | ProviderConfigChanged
+  | ProviderStartRequested
+  | ProviderStarted
+  | ProviderStartFailed
+  | ToolsDiscovered
+  | ProviderStopped
+  | ProviderCrashed
+  | ProviderDegraded
+  | ToolInvoked
+  | ToolInvocationFailed;
+
+export type ProviderEventType = ProviderEvent['type'];
+
+/** Every provider event type, in catalogue order. */
+export const PROVIDER_EVENT_TYPES: readonly ProviderEventType[] = [
+  'ProviderRegistered',
+  'ProviderConfigChanged',
+  'ProviderStartRequested',
+  'ProviderStarted',
+  'ProviderStartFailed',
+  'ToolsDiscovered',
+  'ProviderStopped',
+  'ProviderCrashed',
+  'ProviderDegraded',
+  'ToolInvoked',
+  'ToolInvocationFailed',
+];

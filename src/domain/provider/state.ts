@@ -1,0 +1,40 @@
+import type { ProviderId } from '../shared/ids.js';
+import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
+
+/** The last failure recorded for a provider, for details and hints. */
+export interface LastError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Facts every registered provider carries, whatever its status. */
+export interface ProviderFacts {
+  readonly id: ProviderId;
+  readonly registration: ProviderRegistration;
+  /** Tools listed by the provider itself at its last start; null until it has started once. */
+  readonly discoveredTools: readonly ToolDefinition[] | null;
+  readonly discoveredDigest: string | null;
+  /** Start failures in a row; reset by a successful start or a user's stop. */
+  readonly consecutiveFailures: number;
+  readonly lastError: LastError | null;
+}
+
+/**
+ * The provider state machine: `cold` → `initializing` → `ready`; `ready` → `dead` (crash) | `cold` (stop);
+ * a failed start goes back to `cold`, or to `degraded` once failures reach the threshold; `degraded` and
+ * `dead` → `initializing` (degraded only after `retryAt`) | `cold` (stop).
+ */
+export type ProviderState =
+  | { readonly status: 'unregistered' }
+  | (ProviderFacts & { readonly status: 'cold' })
+  | (ProviderFacts & { readonly status: 'initializing'; readonly attempt: number })
+  | (ProviderFacts & { readonly status: 'ready'; readonly pid: number | null })
+  | (ProviderFacts & { readonly status: 'degraded'; readonly retryAt: string })
+  | (ProviderFacts & { readonly status: 'dead' });
+
+export type ProviderStatus = ProviderState['status'];
+export type RegisteredProviderState = Exclude<ProviderState, { status: 'unregistered' }>;
+
+/** The tools a caller sees: discovered ones when known, else the predefined ones from config. */
+export const knownTools = (state: RegisteredProviderState): readonly ToolDefinition[] =>
+  state.discoveredTools ?? state.registration.predefinedTools;

@@ -1,0 +1,47 @@
+/**
+ * The codes of every expected failure, shared by all interfaces. One table in the interface layer maps
+ * each to an MCP tool result, an HTTP status and a CLI exit code.
+ */
+export type ErrorCode =
+  | 'PROVIDER_NOT_FOUND'
+  | 'TOOL_NOT_FOUND'
+  | 'INVALID_ARGUMENTS'
+  | 'PROVIDER_START_FAILED'
+  | 'PROVIDER_DEGRADED'
+  | 'CIRCUIT_OPEN'
+  | 'TIMEOUT'
+  | 'PROVIDER_CRASHED'
+  | 'PROVIDER_UNAVAILABLE'
+  | 'RATE_LIMITED'
+  | 'GROUP_UNAVAILABLE'
+  | 'CANCELLED'
+  | 'CONCURRENCY_CONFLICT'
+  | 'INTERNAL_ERROR';
+
+/** Details a failure may carry; all optional, all plain JSON. */
+export interface DomainErrorDetails {
+  readonly provider?: string;
+  readonly tool?: string;
+  readonly retryable?: boolean;
+  readonly hints?: readonly string[];
+  readonly retryAfterMs?: number;
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly stderrTail?: string;
+  readonly cause?: string;
+}
+
+/** An expected failure: typed by `code`, never classified by message text. */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: DomainErrorDetails = {},
+  ) {
+    super(message);
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError =>
+  typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'DomainError' && 'code' in e;
