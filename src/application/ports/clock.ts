@@ -17,3 +17,9 @@ export interface IdGenerator {
   /** A number in [0, 1), for jitter. */
   random(): number;
 }
+
+/** Short, stable fingerprints of JSON values (arguments digests, config and tool-list digests). */
+export interface Hasher {
+  /** A hex digest of the value's JSON form; equal values give equal digests. */
+  digest(value: unknown): string;
+}

@@ -6,6 +6,7 @@ type Command<T extends string, D> = { readonly type: T } & D;
 
 /** Time arrives in commands as epoch milliseconds, so the decider never reads a clock. */
 export type RegisterProvider = Command<'RegisterProvider', { readonly providerId: ProviderId; readonly registration: ProviderRegistration }>;
+export type DeregisterProvider = Command<'DeregisterProvider', Record<never, never>>;
 export type RequestStart = Command<'RequestStart', { readonly reason: StartReason; readonly nowMs: number }>;
 export type RecordStarted = Command<
   'RecordStarted',
@@ -61,6 +62,7 @@ export type RecordCrash = Command<
 
 export type ProviderCommand =
   | RegisterProvider
+  | DeregisterProvider
   | RequestStart
   | RecordStarted
   | RecordStartFailed

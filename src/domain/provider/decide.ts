@@ -90,6 +90,9 @@ const recordCrash = (cmd: RecordCrash, state: RegisteredProviderState): Decision
 /** Decides what a command on a provider means, given its current state. Throws DomainError for refusals. */
 export const decide = (command: ProviderCommand, state: ProviderState): Decision => {
   if (command.type === 'RegisterProvider') return register(command, state);
+  if (command.type === 'DeregisterProvider') {
+    return state.status === 'unregistered' ? nothing : [{ type: 'ProviderDeregistered', data: { reason: 'removed_from_config' } }];
+  }
   const current = registered(state, '');
   switch (command.type) {
     case 'RequestStart':

@@ -9,11 +9,14 @@ export type StopReason = 'idle' | 'user_request' | 'shutdown' | 'hangar_restart'
 /** Why a start was asked for. */
 export type StartReason = 'invoke' | 'user_request' | 'warm';
 
-/** First registration of a provider id. Emitted once per stream; later config changes are ProviderConfigChanged. */
+/** A provider id was registered (first time, or again after ProviderDeregistered); later config changes are ProviderConfigChanged. */
 export type ProviderRegistered = Event<'ProviderRegistered', { readonly providerId: ProviderId } & ProviderRegistration>;
 
 /** The configuration of a registered provider differs (by digest) from what was last recorded. */
 export type ProviderConfigChanged = Event<'ProviderConfigChanged', { readonly providerId: ProviderId } & ProviderRegistration>;
+
+/** A provider id left the configuration; its history stays in the store. */
+export type ProviderDeregistered = Event<'ProviderDeregistered', { readonly reason: 'removed_from_config' }>;
 
 /** A start was admitted (the provider was cold, dead, or degraded past its backoff). Exactly one per start attempt. */
 export type ProviderStartRequested = Event<'ProviderStartRequested', { readonly reason: StartReason; readonly attempt: number }>;
@@ -89,6 +92,7 @@ export type ToolInvocationFailed = Event<
 export type ProviderEvent =
   | ProviderRegistered
   | ProviderConfigChanged
+  | ProviderDeregistered
   | ProviderStartRequested
   | ProviderStarted
   | ProviderStartFailed
@@ -105,6 +109,7 @@ export type ProviderEventType = ProviderEvent['type'];
 export const PROVIDER_EVENT_TYPES: readonly ProviderEventType[] = [
   'ProviderRegistered',
   'ProviderConfigChanged',
+  'ProviderDeregistered',
   'ProviderStartRequested',
   'ProviderStarted',
   'ProviderStartFailed',

@@ -21,6 +21,8 @@ export const evolve = (state: ProviderState, event: ProviderEvent): ProviderStat
       const { providerId: _id, ...registration } = event.data;
       return { ...state, registration } as ProviderState;
     }
+    case 'ProviderDeregistered':
+      return { status: 'unregistered' };
     case 'ProviderStartRequested':
       return { ...f, status: 'initializing', attempt: event.data.attempt };
     case 'ProviderStarted':

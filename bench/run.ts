@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: mcp-hangar against a baseline measured in the same run. Not a test: it prints figures
+ * and ratios, and never fails on them.
+ */
+import { benchEventStore } from './event-store.bench.js';
+import { HANGAR_MAIN, MATH_SERVER, connect, hangarConfig, latencies, mathProvider, median, percentile, rssMb, throughput } from './harness.js';
+
+const WARM_CALLS = Number(process.env['BENCH_CALLS'] ?? 3000);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const rows: string[][] = [];
+const row = (...cells: (string | number)[]) => rows.push(cells.map((c) => (typeof c === 'number' ? c.toFixed(c < 10 ? 3 : 1) : c)));
+
+const add = { name: 'add', arguments: { a: 1, b: 2 } };
+
+const warmCalls = async () => {
+  const direct = await connect([MATH_SERVER]);
+  const cfg = hangarConfig(mathProvider('math'));
+  const hangar = await connect([HANGAR_MAIN, 'serve', '--config', cfg.path]);
+  try {
+    const viaHangar = () => hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } } });
+    const viaDirect = () => direct.client.callTool(add);
+    await latencies(viaDirect, 300);
+    await latencies(viaHangar, 300);
+    const d = await latencies(viaDirect, WARM_CALLS);
+    const h = await latencies(viaHangar, WARM_CALLS);
+    row('warm call p50 (ms)', percentile(d, 50), percentile(h, 50), `${(percentile(h, 50) / percentile(d, 50)).toFixed(2)}×`, '≤ 2.3×');
+    row('warm call p99 (ms)', percentile(d, 99), percentile(h, 99), `${(percentile(h, 99) / percentile(d, 99)).toFixed(2)}×`, '');
+    const dt = await throughput(viaDirect, WARM_CALLS, 16);
+    const ht = await throughput(viaHangar, WARM_CALLS, 16);
+    row('16 in flight (calls/s)', dt, ht, `${(ht / dt).toFixed(2)}×`, '≥ 0.45×');
+    row('hangar RSS after calls (MB)', '', rssMb(hangar.pid as number), '', '');
+  } finally {
+    await hangar.close();
+    await direct.close();
+    cfg.cleanup();
+  }
+};
+
+const coldStart = async () => {
+  const direct: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t = performance.now();
+    const c = await connect([MATH_SERVER]);
+    await c.client.listTools();
+    await c.client.callTool(add);
+    direct.push(performance.now() - t);
+    await c.close();
+  }
+  const cfg = hangarConfig(mathProvider('math'));
+  const hangar = await connect([HANGAR_MAIN, 'serve', '--config', cfg.path]);
+  const through: number[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      await hangar.client.callTool({ name: 'registry_stop', arguments: { provider: 'math' } });
+      const t = performance.now();
+      await hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } } });
+      through.push(performance.now() - t);
+    }
+  } finally {
+    await hangar.close();
+    cfg.cleanup();
+  }
+  row('cold start + first call (ms)', median(direct), median(through), `${(median(through) / median(direct)).toFixed(2)}×`, '');
+};
+
+const boot = async () => {
+  const cfg = hangarConfig(Array.from({ length: 10 }, (_, i) => mathProvider(`p${i}`)).join(''));
+  const times: number[] = [];
+  let rss = NaN;
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      const t = performance.now();
+      const hangar = await connect([HANGAR_MAIN, 'serve', '--config', cfg.path]);
+      await hangar.client.listTools();
+      times.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 300));
+      rss = rssMb(hangar.pid as number);
+      await hangar.close();
+    }
+  } finally {
+    cfg.cleanup();
+  }
+  row('spawn → tools/list, 10 cold providers (ms)', '', median(times), '', '< 500');
+  row('idle hangar RSS (MB)', '', rss, '', '< 80');
+};
+
+const store = async () => {
+  const figures = await benchEventStore();
+  row('durable ToolInvoked appends/s', '', figures.appendsPerSecond, '', '≥ 20000');
+};
+
+await warmCalls();
+await coldStart();
+await boot();
+await store();
+
+const header = ['measure', 'direct (baseline)', 'through hangar', 'ratio', 'target'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+process.stdout.write(`node ${process.version}, ${WARM_CALLS} warm calls, ${ROUNDS} rounds of cold starts\n`);

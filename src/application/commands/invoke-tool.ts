@@ -1,0 +1,130 @@
+import { DomainError } from '../../domain/shared/errors.js';
+import type { ProviderId } from '../../domain/shared/ids.js';
+import { knownTools } from '../../domain/provider/state.js';
+import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
+import { providerNotFound, toDomainError, toolNotFound } from '../errors.js';
+import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
+import type { ArgumentsValidator } from '../ports/arguments-validator.js';
+import type { Clock, Hasher } from '../ports/clock.js';
+import type { ProgressUpdate, ToolCallResult } from '../ports/provider-runtime.js';
+import type { ProviderRepository } from '../provider-repository.js';
+import type { StartProvider } from './start-provider.js';
+
+export interface InvokeTool {
+  readonly provider: string;
+  readonly tool: string;
+  readonly arguments: Readonly<Record<string, unknown>>;
+  /** Per-call timeout; default the provider's `timeout_s`. */
+  readonly timeoutMs?: number | undefined;
+  readonly correlationId: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ((update: ProgressUpdate) => void) | undefined;
+  /** Told when the call has to start its provider first, and when the provider is ready. */
+  readonly onStage?: ((stage: 'cold_start' | 'ready') => void) | undefined;
+}
+
+export interface InvokeToolDeps {
+  readonly catalog: ProviderCatalog;
+  readonly repository: ProviderRepository;
+  readonly start: StartProvider;
+  readonly validator: ArgumentsValidator;
+  readonly support: { readonly clock: Clock; readonly hasher: Hasher };
+}
+
+const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find((t) => t.name === name);
+
+/**
+ * Calls a tool on a provider, starting the provider first when it is cold, and records the outcome:
+ * ToolInvoked for every result the tool returned (isError included), ToolInvocationFailed for every
+ * failure without one. Unknown tools and arguments that do not fit the tool's schema are refused before
+ * any process starts, whenever the tools are known.
+ */
+export const invokeTool = (deps: InvokeToolDeps) => {
+  const { catalog, repository, start, validator, support } = deps;
+
+  const check = (id: string, tools: readonly ToolDefinition[], cmd: InvokeTool): void => {
+    const tool = findTool(tools, cmd.tool);
+    if (!tool) throw toolNotFound(id, cmd.tool, tools.map((t) => t.name));
+    const problems = validator.validate(tool.inputSchema, cmd.arguments);
+    if (problems.length > 0) {
+      throw new DomainError('INVALID_ARGUMENTS', `arguments do not fit ${id}.${cmd.tool}: ${problems.join('; ')}`, {
+        provider: id,
+        tool: cmd.tool,
+        retryable: false,
+        hints: [`Call registry_tools('${id}') for the inputSchema of '${cmd.tool}'`],
+      });
+    }
+  };
+
+  return async (cmd: InvokeTool): Promise<ToolCallResult> => {
+    const entry = catalog.get(cmd.provider);
+    if (!entry) throw providerNotFound(cmd.provider, catalog.list().map((e) => e.id));
+    const id = entry.id as ProviderId;
+    const started = support.clock.now();
+    const argumentsDigest = support.hasher.digest(cmd.arguments);
+    const context = { correlationId: cmd.correlationId };
+    const fail = async (thrown: unknown): Promise<never> => {
+      const error = toDomainError(thrown);
+      await repository.execute(
+        id,
+        {
+          type: 'RecordInvocationFailure',
+          tool: cmd.tool,
+          correlationId: cmd.correlationId,
+          durationMs: support.clock.now() - started,
+          errorCode: error.code,
+          message: error.message,
+          argumentsDigest,
+        },
+        context,
+      );
+      throw error;
+    };
+
+    // Tools a provider listed itself are authoritative; predefined ones from the config may be incomplete,
+    // so a tool missing from those is looked up again once the provider runs.
+    const discovered = entry.state.discoveredTools;
+    const predefined = knownTools(entry.state);
+    let session;
+    try {
+      if (discovered) check(id, discovered, cmd);
+      else if (findTool(predefined, cmd.tool)) check(id, predefined, cmd);
+      const cold = entry.state.status !== 'ready';
+      if (cold) cmd.onStage?.('cold_start');
+      session = await start(id, 'invoke', context);
+      if (cold) cmd.onStage?.('ready');
+      if (!discovered) check(id, session.connection.tools, cmd);
+    } catch (thrown) {
+      return fail(thrown);
+    }
+
+    session.inFlight++;
+    let result: ToolCallResult;
+    try {
+      result = await session.connection.callTool(cmd.tool, cmd.arguments, {
+        timeoutMs: cmd.timeoutMs ?? entry.state.registration.settings.timeoutS * 1000,
+        ...(cmd.signal ? { signal: cmd.signal } : {}),
+        ...(cmd.onProgress ? { onProgress: cmd.onProgress } : {}),
+      });
+    } catch (thrown) {
+      return fail(thrown);
+    } finally {
+      session.inFlight--;
+      session.lastUsedMs = support.clock.now();
+    }
+    await repository.execute(
+      id,
+      {
+        type: 'RecordInvocation',
+        tool: cmd.tool,
+        correlationId: cmd.correlationId,
+        durationMs: support.clock.now() - started,
+        outcome: result.isError === true ? 'tool_error' : 'success',
+        argumentsDigest,
+        resultSize: JSON.stringify(result).length,
+      },
+      context,
+    );
+    return result;
+  };
+};

@@ -1,0 +1,34 @@
+import { Subject } from 'rxjs';
+import type { EventBus } from '../../application/ports/event-bus.js';
+import type { StoredEvent } from '../../application/ports/event-store.js';
+import type { Logger } from '../../application/ports/logger.js';
+
+/**
+ * The in-process event bus on an RxJS Subject (the only place rxjs is used). A subscriber that throws
+ * is logged and stays subscribed; it never breaks delivery to the others or the publisher.
+ */
+export class RxjsEventBus implements EventBus {
+  private readonly subject = new Subject<StoredEvent>();
+
+  constructor(private readonly logger?: Logger) {}
+
+  publish(events: readonly StoredEvent[]): void {
+    for (const event of events) this.subject.next(event);
+  }
+
+  subscribe(handler: (event: StoredEvent) => void): () => void {
+    const subscription = this.subject.subscribe((event) => {
+      try {
+        handler(event);
+      } catch (error) {
+        this.logger?.error('event subscriber failed', { type: event.type, position: event.position, error: String(error) });
+      }
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  /** Completes the stream: subscribers are released. */
+  close(): void {
+    this.subject.complete();
+  }
+}

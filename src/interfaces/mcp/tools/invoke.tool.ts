@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { providerIdSchema, timeoutSchema, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
+import { defineTool } from '../registry-tool.js';
+
+export const registryInvoke = defineTool({
+  name: 'registry_invoke',
+  title: 'Call a provider tool',
+  description:
+    "Call a tool of a provider and get the tool's own result back unchanged. A cold provider is started first (that first call takes longer). Find providers with registry_list and tool names and argument schemas with registry_tools.",
+  inputSchema: z
+    .object({
+      provider: providerIdSchema,
+      tool: toolNameSchema,
+      arguments: toolArgumentsSchema,
+      timeout: timeoutSchema,
+    })
+    .strict(),
+  annotations: { readOnlyHint: false, openWorldHint: true },
+  handler: async (input, { app, correlationId, signal }) =>
+    app.invoke({
+      provider: input.provider,
+      tool: input.tool,
+      arguments: input.arguments,
+      timeoutMs: input.timeout === undefined ? undefined : input.timeout * 1000,
+      correlationId,
+      signal,
+    }),
+});

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { dataResult, defineTool } from '../registry-tool.js';
+
+const STATES = ['cold', 'initializing', 'ready', 'degraded', 'dead'] as const;
+
+export const registryList = defineTool({
+  name: 'registry_list',
+  title: 'List providers',
+  description:
+    'List every MCP provider registered in the hangar with its mode, state (cold, initializing, ready, degraded, dead), number of known tools and description. Cheap: starts nothing. Use it first to see what is available.',
+  inputSchema: z.object({ state_filter: z.enum(STATES).optional().describe('Only providers in this state') }).strict(),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async (input, { app }) => {
+    const providers = app.list(input.state_filter);
+    const lines = providers.map((p) => `${p.id}  ${p.state}  ${p.mode}  ${p.tools_count} tools${p.description ? `  — ${p.description}` : ''}`);
+    return dataResult(lines.length > 0 ? lines.join('\n') : 'No providers match.', { providers });
+  },
+});

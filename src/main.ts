@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { fileURLToPath } from 'node:url';
+import type { HangarConfig } from './application/config.js';
+import { createHangar } from './composition-root.js';
+import { formatProblems, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
+import { createLogger } from './infrastructure/logging/pino-logger.js';
+import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { auditVerifyCommand, historyCommand, validateCommand, type CliOutcome } from './interfaces/cli/commands.js';
+import { serveStdio } from './interfaces/mcp/stdio.js';
+import { PACKAGE_ROOT, VERSION } from './version.js';
+
+const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
+
+/** Loads the config the options point at; on problems prints them and exits 2 (nothing started). */
+const configFrom = (options: { config?: string }): HangarConfig => {
+  const path = locateConfig({ ...(options.config ? { cliPath: options.config } : {}), env: process.env, cwd: process.cwd(), bundledPath: BUNDLED_CONFIG });
+  const result = loadConfig(path, process.env);
+  if (!result.ok) {
+    process.stderr.write(`${formatProblems(result)}\n`);
+    process.exit(2);
+  }
+  return result.config;
+};
+
+const finish = (outcome: CliOutcome): never => {
+  if (outcome.stdout) process.stdout.write(`${outcome.stdout}\n`);
+  if (outcome.stderr) process.stderr.write(`${outcome.stderr}\n`);
+  process.exit(outcome.exitCode);
+};
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+};
+
+const program = new Command()
+  .name('mcp-hangar')
+  .description('A registry of MCP providers behind one MCP server: lazy starts, supervision, an auditable event log.')
+  .version(VERSION);
+
+const configOption = '-c, --config <path>';
+const configHelp = 'config file (default: $MCP_CONFIG, ./config.yaml, or the bundled config/hangar.yaml)';
+
+program
+  .command('serve', { isDefault: true })
+  .description('serve the hangar over stdio (the MCP client starts this command)')
+  .option(configOption, configHelp)
+  .action(async (options: { config?: string }) => {
+    const config = configFrom(options);
+    const logger = createLogger();
+    const hangar = await createHangar(config, { logger });
+    await serveStdio(hangar, VERSION);
+  });
+
+program
+  .command('validate')
+  .description('check a config file; exit 2 with the YAML path and line of every problem')
+  .option(configOption, configHelp)
+  .action((options: { config?: string }) => finish(validateCommand(configFrom(options))));
+
+program
+  .command('history')
+  .description("print a provider's recorded timeline across every run of the hangar")
+  .argument('<provider>', 'provider id')
+  .option(configOption, configHelp)
+  .option('--json', 'print the events as JSON')
+  .option('-n, --limit <count>', 'only the most recent <count> events', positiveInt)
+  .action(async (provider: string, options: { config?: string; json?: boolean; limit?: number }) => {
+    const config = configFrom(options);
+    const store = openSqliteEventStore(config.eventStore.path, { readonly: true });
+    const outcome = await historyCommand(store, provider, { json: options.json === true, limit: options.limit });
+    await store.close();
+    finish(outcome);
+  });
+
+program
+  .command('audit')
+  .description('audit the event store')
+  .command('verify')
+  .description('check the hash chain over every stored event; exit 1 naming the first altered position')
+  .option(configOption, configHelp)
+  .action(async (options: { config?: string }) => {
+    const config = configFrom(options);
+    const store = openSqliteEventStore(config.eventStore.path, { readonly: true });
+    const outcome = await auditVerifyCommand(store, config.eventStore.path);
+    await store.close();
+    finish(outcome);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`mcp-hangar: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

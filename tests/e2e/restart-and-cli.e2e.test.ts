@@ -1,0 +1,178 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { EVERYTHING_SERVER, HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, writeConfig } from '../support/hangar-harness.js';
+
+const run = promisify(execFile);
+
+/** Runs the hangar CLI; resolves to its exit code and output (never rejects on a non-zero exit). */
+const cli = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const error = e as { code: number; stdout: string; stderr: string };
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+};
+
+describe('restarting the hangar keeps its history and its knowledge of tools', { timeout: 120_000 }, () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+  const configPath = writeConfig(
+    dir.path,
+    `
+providers:
+  math:
+    command: [node, ${JSON.stringify(MATH_SERVER)}]
+  everything:
+    command: [node, ${JSON.stringify(EVERYTHING_SERVER)}]
+`,
+  );
+
+  it('lists tools discovered in an earlier run without starting the provider, and prints history across runs', async () => {
+    const first = await connectHangar(configPath);
+    await first.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } });
+    await first.call('registry_tools', { provider: 'everything' });
+    await first.close();
+
+    const second = await connectHangar(configPath);
+    try {
+      const tools = (await second.call('registry_tools', { provider: 'everything' })).structuredContent as { state: string; source: string; tools: { name: string }[] };
+      assert.equal(tools.source, 'discovered');
+      assert.equal(tools.state, 'cold');
+      assert.ok(tools.tools.some((t) => t.name === 'get-tiny-image'));
+      const list = (await second.call('registry_list')).structuredContent as { providers: { id: string; state: string; tools_count: number }[] };
+      assert.deepEqual(list.providers.map((p) => [p.id, p.state, p.tools_count > 0]), [['everything', 'cold', true], ['math', 'cold', true]]);
+      const result = await second.call('registry_invoke', { provider: 'math', tool: 'multiply', arguments: { a: 6, b: 7 } });
+      assert.deepEqual(result.structuredContent, { result: 42 });
+    } finally {
+      await second.close();
+    }
+
+    const history = await cli('history', 'math', '--config', configPath);
+    assert.equal(history.code, 0, history.stderr);
+    const types = history.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[2]);
+    assert.deepEqual(types, [
+      'ProviderRegistered',
+      'ProviderStartRequested',
+      'ProviderStarted',
+      'ToolsDiscovered',
+      'ToolInvoked',
+      'ProviderStopped',
+      'ProviderStartRequested',
+      'ProviderStarted',
+      'ToolInvoked',
+      'ProviderStopped',
+    ]);
+    assert.match(history.stdout, /ProviderStopped\s+reason shutdown/);
+    const json = JSON.parse((await cli('history', 'math', '--json', '--config', configPath)).stdout) as { events: { type: string }[] };
+    assert.equal(json.events.length, 10);
+  });
+
+  it('verifies the hash chain, and names the first altered event', async () => {
+    const ok = await cli('audit', 'verify', '--config', configPath);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /intact/);
+    const db = new Database(join(dir.path, 'data', 'hangar.db'));
+    db.prepare("UPDATE events SET data = replace(data, '\"outcome\":\"success\"', '\"outcome\":\"tool_error\"') WHERE type = 'ToolInvoked' AND position = (SELECT min(position) FROM events WHERE type = 'ToolInvoked')").run();
+    const altered = db.prepare("SELECT min(position) AS p FROM events WHERE type = 'ToolInvoked'").get() as { p: number };
+    db.close();
+    const broken = await cli('audit', 'verify', '--config', configPath);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, new RegExp(`position ${altered.p}\\b`));
+  });
+});
+
+describe('configuration errors', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  it('refuses an invalid config with the YAML path and line of each problem, exit 2, nothing started', async () => {
+    const path = writeConfig(
+      dir.path,
+      ['providers:', '  math:', '    command: [node, server.js]', '    idle_ttl: 10', '    timeout_s: -1', ''].join('\n'),
+      'bad.yaml',
+    );
+    for (const command of ['serve', 'validate']) {
+      const result = await cli(command, '--config', path);
+      assert.equal(result.code, 2, `${command}: ${result.stderr}`);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /bad\.yaml:4:\d+ .*providers\.math\.idle_ttl/);
+      assert.match(result.stderr, /did you mean 'idle_ttl_s'/);
+      assert.match(result.stderr, /bad\.yaml:5:\d+ .*providers\.math\.timeout_s/);
+    }
+    assert.equal(existsSync(join(dir.path, 'data')), false, 'no event store was created');
+  });
+
+  it('accepts a valid config', async () => {
+    const path = writeConfig(dir.path, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`, 'good.yaml');
+    const result = await cli('validate', '--config', path);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /valid — 1 provider \(math\)/);
+  });
+});
+
+describe('stdout carries only MCP messages', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  it('keeps a provider banner and logs off the client channel', async () => {
+    const configPath = writeConfig(
+      dir.path,
+      `providers:\n  noisy:\n    command: [sh, -c, ${JSON.stringify(`echo "Welcome to noisy server v1"; echo '{"not":"jsonrpc"}'; exec "${process.execPath}" "${MATH_SERVER}"`)}]\n`,
+    );
+    const child = spawn(process.execPath, [HANGAR_MAIN, 'serve', '--config', configPath], { env: { ...process.env, MCP_LOG_LEVEL: 'debug' } });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    const waitFor = async (id: number) => {
+      const deadline = Date.now() + 15_000;
+      while (!stdout.split('\n').some((l) => l.includes(`"id":${id}`))) {
+        if (Date.now() > deadline) throw new Error(`no answer to request ${id}; stdout: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await waitFor(1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'registry_invoke', arguments: { provider: 'noisy', tool: 'add', arguments: { a: 20, b: 22 } } } });
+    await waitFor(2);
+    child.stdin.end();
+    await new Promise((r) => child.once('exit', r));
+    const lines = stdout.split('\n').filter((l) => l.length > 0);
+    for (const line of lines) assert.equal((JSON.parse(line) as { jsonrpc?: string }).jsonrpc, '2.0', `not an MCP message on stdout: ${line}`);
+    assert.match(stdout, /"result":42/);
+    assert.doesNotMatch(stdout, /Welcome/);
+  });
+});
+
+describe('npm start with the bundled config', () => {
+  const dir = tempDir();
+  after(() => dir.remove());
+
+  it('serves the example math provider when no config is given', async () => {
+    const client = new Client({ name: 'quickstart', version: '1' });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [HANGAR_MAIN, 'serve'],
+        cwd: dir.path,
+        env: { PATH: process.env['PATH'] ?? '', MCP_LOG_LEVEL: 'warn', MCP_DATABASE_PATH: join(dir.path, 'quickstart.db') },
+      }),
+    );
+    try {
+      const result = (await client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'divide', arguments: { a: 1, b: 4 } } })) as { structuredContent?: unknown };
+      assert.deepEqual(result.structuredContent, { result: 0.25 });
+    } finally {
+      await client.close();
+    }
+    assert.ok(existsSync(join(dir.path, 'quickstart.db')));
+  });
+});

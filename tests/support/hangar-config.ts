@@ -1,0 +1,31 @@
+import type { HangarConfig, ProviderConfig } from '../../src/application/config.js';
+import { providerId, type ProviderId } from '../../src/domain/shared/ids.js';
+import type { ProviderSettings } from '../../src/domain/provider/tool-definition.js';
+
+export const defaultSettings: ProviderSettings = {
+  idleTtlS: 300,
+  healthCheckIntervalS: 60,
+  maxConsecutiveFailures: 3,
+  timeoutS: 30,
+  circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30 },
+};
+
+/** A subprocess provider config for in-process tests. */
+export const subprocess = (command: string[], settings: Partial<ProviderSettings> = {}, cwd = process.cwd()): ProviderConfig => ({
+  mode: 'subprocess',
+  command,
+  env: {},
+  cwd,
+  description: '',
+  settings: { ...defaultSettings, ...settings },
+  tools: [],
+});
+
+/** A whole hangar config for in-process tests. */
+export const hangarConfig = (dbPath: string, providers: Record<string, ProviderConfig>): HangarConfig => ({
+  sourcePath: '<test>',
+  configDir: process.cwd(),
+  eventStore: { path: dbPath },
+  providers: new Map(Object.entries(providers).map(([id, p]) => [providerId(id), p])) as ReadonlyMap<ProviderId, ProviderConfig>,
+  retry: { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30000, jitter: 0.25 },
+});
