@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { closestMatch } from '../../domain/shared/closest.js';
+
+/** Modes named in the spec; only `subprocess` has a runtime in this version. */
+export const ALL_MODES = ['subprocess', 'container', 'remote', 'group'] as const;
+export const SUPPORTED_MODES = ['subprocess'] as const;
+/** Top-level sections of the spec that this version refuses with a clear "not available" message. */
+export const UNAVAILABLE_SECTIONS = ['http', 'discovery', 'audit'] as const;
+
+export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** A short human rendering of a YAML value for messages: `"abc"`, `12`, `a list`, `a map`. */
+export const describeValue = (value: unknown): string => {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  return String(value);
+};
+
+interface Bounds {
+  readonly int?: boolean;
+  readonly gte?: number;
+  readonly gt?: number;
+  readonly lte?: number;
+}
+
+const describeBounds = (b: Bounds): string => {
+  const noun = b.int === true ? 'an integer' : 'a number';
+  if (b.gte !== undefined && b.lte !== undefined) return `${noun} from ${b.gte} to ${b.lte}`;
+  if (b.gte !== undefined) return `${noun} ≥ ${b.gte}`;
+  if (b.gt !== undefined) return `${noun} > ${b.gt}`;
+  return noun;
+};
+
+/** A number whose every failure reads the same: `expected a number ≥ 0, got "abc"`. */
+const boundedNumber = (b: Bounds): z.ZodNumber => {
+  const what = describeBounds(b);
+  const error = (issue: { readonly input?: unknown }): string => `expected ${what}, got ${describeValue(issue.input)}`;
+  let schema = z.number({ error });
+  if (b.int === true) schema = schema.int({ error });
+  if (b.gte !== undefined) schema = schema.gte(b.gte, { error });
+  if (b.gt !== undefined) schema = schema.gt(b.gt, { error });
+  if (b.lte !== undefined) schema = schema.lte(b.lte, { error });
+  return schema;
+};
+
+/** YAML reads `8000` or `true` as scalars; where the value ends up as text, accept them as written. */
+const text = (what: string) =>
+  z
+    .union([z.string(), z.number(), z.boolean()], {
+      error: (issue) => `expected ${what}, got ${describeValue(issue.input)}`,
+    })
+    .transform(String);
+
+const jsonMap = z.record(z.string(), z.unknown());
+
+/** MCP tool schemas describe an object of arguments; a missing `type` is filled in. */
+const toolSchemaMap = jsonMap.superRefine((value, ctx) => {
+  if ('type' in value && value['type'] !== 'object') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['type'],
+      message: `expected "object" (an MCP tool schema describes an object), got ${describeValue(value['type'])}`,
+    });
+  }
+});
+
+const toolSchema = z.strictObject({
+  name: z.string().regex(TOOL_NAME_PATTERN, {
+    error: (issue) => `invalid tool name ${describeValue(issue.input)}: 1-128 characters of A-Z a-z 0-9 _ . -`,
+  }),
+  title: z.string().optional(),
+  description: z.string().optional(),
+  inputSchema: toolSchemaMap.optional(),
+  outputSchema: toolSchemaMap.optional(),
+  annotations: jsonMap.optional(),
+  _meta: jsonMap.optional(),
+});
+
+const circuitBreakerSchema = z.strictObject({
+  failure_threshold: boundedNumber({ int: true, gte: 1 }).default(5),
+  reset_timeout_s: boundedNumber({ gt: 0 }).default(30),
+});
+
+const providerSchema = z.strictObject({
+  mode: z
+    .literal('subprocess', {
+      error: (issue) => {
+        const hint = typeof issue.input === 'string' ? closestMatch(issue.input, ALL_MODES) : undefined;
+        const suggestion = hint === undefined ? '' : ` — did you mean '${hint}'?`;
+        return `invalid mode ${describeValue(issue.input)}: expected one of ${ALL_MODES.join(', ')}${suggestion}`;
+      },
+    })
+    .default('subprocess'),
+  command: z
+    .array(text('a string'), {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'required: the command that starts the provider, as a list, e.g. [node, server.js]'
+          : `command must be a list, e.g. [node, server.js], got ${describeValue(issue.input)}`,
+    })
+    .min(1, { error: 'command must have at least one word, e.g. [node, server.js]' })
+    .refine((words) => words[0] !== '', { error: 'the first word of command must not be empty', path: [0] }),
+  env: z.record(z.string(), text('a string')).default({}),
+  cwd: z.string().min(1, { error: 'cwd must not be empty (leave it out for the config file\'s folder)' }).optional(),
+  description: z.string().default(''),
+  idle_ttl_s: boundedNumber({ gte: 0 }).default(300),
+  health_check_interval_s: boundedNumber({ gt: 0 }).default(60),
+  max_consecutive_failures: boundedNumber({ int: true, gte: 1 }).default(3),
+  timeout_s: boundedNumber({ gte: 0.1, lte: 3600 }).default(30),
+  circuit_breaker: circuitBreakerSchema.default({ failure_threshold: 5, reset_timeout_s: 30 }),
+  tools: z.array(toolSchema).default([]),
+});
+
+const retrySchema = z.strictObject({
+  max_attempts: boundedNumber({ int: true, gte: 1, lte: 10 }).default(3),
+  initial_delay_ms: boundedNumber({ gte: 0 }).default(1000),
+  max_delay_ms: boundedNumber({ gte: 0 }).default(30000),
+  jitter: boundedNumber({ gte: 0, lte: 1 }).default(0.25),
+});
+
+/**
+ * The config file's shape in YAML words (snake_case). Cross-field rules (provider ids, unavailable modes and
+ * sections, duplicate tool names) live in `structural-checks.ts` so they run even when zod finds other problems.
+ */
+export const configFileSchema = z.strictObject({
+  event_store: z
+    .strictObject({ path: z.string().min(1, { error: 'path must not be empty' }).optional() })
+    .optional(),
+  // `providers:` with every entry commented out reads as null: an empty registry, not a mistake.
+  providers: z
+    .record(z.string(), providerSchema)
+    .nullable()
+    .transform((providers) => providers ?? {})
+    .default({}),
+  retry: retrySchema.default({ max_attempts: 3, initial_delay_ms: 1000, max_delay_ms: 30000, jitter: 0.25 }),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type ProviderFile = z.output<typeof providerSchema>;

@@ -1,0 +1,68 @@
+/** A problem found while expanding, located by its path in the parsed document. */
+export interface RawProblem {
+  readonly path: readonly (string | number)[];
+  /** Locate the problem at the map key (unknown key, bad id) rather than at its value. */
+  readonly at: 'key' | 'value';
+  readonly message: string;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// `$${` first so the escape wins; a lone `${` (third branch) is an unclosed or nested reference.
+const REFERENCE = /\$\$\{|\$\{([^{}]*)\}|\$\{/g;
+
+/**
+ * Expands `${NAME}` in one string from `env`.
+ *
+ * `$${` is the escape for a literal `${` (so `$${HOME}` stays `${HOME}`); any other `$` is kept as written,
+ * so passwords such as `pa$$word` need no escaping. Each missing variable or malformed reference is returned as
+ * an error message, and that reference is left unexpanded.
+ */
+export const expandString = (
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { readonly value: string; readonly errors: readonly string[] } => {
+  const errors: string[] = [];
+  const value = text.replace(REFERENCE, (match: string, name: string | undefined) => {
+    if (match === '$${') return '${';
+    if (name === undefined) {
+      errors.push(`unclosed or nested variable reference in ${JSON.stringify(text)} (write $\${ for a literal \${)`);
+      return match;
+    }
+    if (!NAME.test(name)) {
+      errors.push(`invalid variable reference '${match}': expected \${NAME} with letters, digits and _`);
+      return match;
+    }
+    const replacement = env[name];
+    if (replacement === undefined) {
+      errors.push(`environment variable '${name}' is not set`);
+      return match;
+    }
+    return replacement;
+  });
+  return { value, errors };
+};
+
+/**
+ * Expands `${NAME}` references (see {@link expandString}) in every string value of a parsed YAML value,
+ * leaving map keys alone. Returns a new value and one problem per bad reference, with its path.
+ */
+export const expandEnv = (
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  path: readonly (string | number)[] = [],
+): { readonly value: unknown; readonly problems: readonly RawProblem[] } => {
+  const problems: RawProblem[] = [];
+  const walk = (node: unknown, at: readonly (string | number)[]): unknown => {
+    if (typeof node === 'string') {
+      const expanded = expandString(node, env);
+      for (const message of expanded.errors) problems.push({ path: at, at: 'value', message });
+      return expanded.value;
+    }
+    if (Array.isArray(node)) return node.map((item: unknown, index) => walk(item, [...at, index]));
+    if (node !== null && typeof node === 'object') {
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...at, key])]));
+    }
+    return node;
+  };
+  return { value: walk(value, path), problems };
+};

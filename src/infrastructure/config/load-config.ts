@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ConfigProblem, ConfigResult, HangarConfig, ProviderConfig } from '../../application/config.js';
+import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
+import { providerId, type ProviderId } from '../../domain/shared/ids.js';
+import { configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
+import { expandEnv, type RawProblem } from './expand-env.js';
+import { checkStructure, stripUnavailable } from './structural-checks.js';
+import { positionOf, toPosition } from './yaml-position.js';
+import { configErrorMap, zodProblems } from './zod-problems.js';
+
+export { locateConfig, type LocateConfigOptions } from './locate.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type ConfigFailure = Extract<ConfigResult, { ok: false }>;
+
+/**
+ * Reads, parses and validates a hangar config file. Never throws: every problem (unreadable file, YAML syntax,
+ * unknown key, wrong type, missing `${VAR}`, ...) is collected with its YAML path, line and column.
+ *
+ * `${NAME}` references in string values are expanded from `env` (`$${` writes a literal `${`); `MCP_DATABASE_PATH`
+ * in `env` overrides `event_store.path`. Relative paths resolve against the config file's folder.
+ */
+export const loadConfig = (path: string, env: Env = process.env): ConfigResult => {
+  const sourcePath = resolve(path);
+  const fail = (problems: readonly ConfigProblem[]): ConfigFailure => ({ ok: false, sourcePath, problems });
+
+  let source: string;
+  try {
+    source = readFileSync(sourcePath, 'utf8');
+  } catch (error) {
+    return fail([{ path: '', line: null, column: null, message: readError(error) }]);
+  }
+
+  const lines = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return fail(
+      doc.errors.map((error) => ({
+        path: '',
+        ...toPosition(lines, error.pos[0]),
+        message: `YAML syntax error: ${error.message}`,
+      })),
+    );
+  }
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    return fail([{ path: '', line: null, column: null, message: `YAML error: ${(error as Error).message}` }]);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail([{ path: '', ...positionOf(doc, lines, [], 'value'), message: `expected a map at the top level, got ${describeValue(raw)}` }]);
+  }
+
+  const stripped = stripUnavailable(raw);
+  const expanded = expandEnv(stripped.value, env);
+  const problems: RawProblem[] = [...stripped.problems, ...expanded.problems, ...checkStructure(expanded.value)];
+  const parsed = configFileSchema.safeParse(expanded.value, { error: configErrorMap });
+  if (!parsed.success) problems.push(...zodProblems(configFileSchema, parsed.error.issues));
+
+  if (problems.length > 0 || !parsed.success) {
+    const located = problems.map((p) => ({ path: formatPath(p.path), ...positionOf(doc, lines, p.path, p.at), message: p.message }));
+    return fail(dedupe(located).sort(byPosition));
+  }
+  return { ok: true, config: toHangarConfig(parsed.data, sourcePath, env) };
+};
+
+const readError = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'config file not found';
+  if (code === 'EISDIR') return 'config path is a folder, not a file';
+  return `cannot read config file: ${(error as Error).message}`;
+};
+
+const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env): HangarConfig => {
+  const configDir = dirname(sourcePath);
+  const override = env['MCP_DATABASE_PATH'];
+  const storePath = override !== undefined && override !== '' ? override : file.event_store?.path;
+  const providers = new Map<ProviderId, ProviderConfig>();
+  for (const [id, provider] of Object.entries(file.providers)) {
+    providers.set(providerId(id), toProviderConfig(provider, configDir));
+  }
+  return {
+    sourcePath,
+    configDir,
+    eventStore: { path: resolve(configDir, storePath ?? 'data/hangar.db') },
+    providers,
+    retry: {
+      maxAttempts: file.retry.max_attempts,
+      initialDelayMs: file.retry.initial_delay_ms,
+      maxDelayMs: file.retry.max_delay_ms,
+      jitter: file.retry.jitter,
+    },
+  };
+};
+
+const toProviderConfig = (p: ProviderFile, configDir: string): ProviderConfig => ({
+  mode: p.mode,
+  command: p.command,
+  env: p.env,
+  cwd: resolve(configDir, p.cwd ?? '.'),
+  description: p.description,
+  settings: {
+    idleTtlS: p.idle_ttl_s,
+    healthCheckIntervalS: p.health_check_interval_s,
+    maxConsecutiveFailures: p.max_consecutive_failures,
+    timeoutS: p.timeout_s,
+    circuitBreaker: {
+      failureThreshold: p.circuit_breaker.failure_threshold,
+      resetTimeoutS: p.circuit_breaker.reset_timeout_s,
+    },
+  },
+  tools: p.tools.map(toToolDefinition),
+});
+
+/** Copies only the keys that were given, so an absent `title` is absent rather than `undefined`. */
+const toToolDefinition = (tool: ProviderFile['tools'][number]): ToolDefinition => {
+  const definition: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tool)) if (value !== undefined) definition[key] = value;
+  definition['inputSchema'] = { type: 'object', ...tool.inputSchema };
+  return { name: tool.name, ...definition };
+};
+
+const SIMPLE_KEY = /^[A-Za-z0-9_-]+$/;
+
+/** `providers.math.tools[1].name`; keys that are not plain words are quoted: `providers["my tool"]`. */
+export const formatPath = (path: readonly (string | number)[]): string =>
+  path.reduce<string>((text, segment) => {
+    if (typeof segment === 'number') return `${text}[${segment}]`;
+    if (!SIMPLE_KEY.test(segment)) return `${text}[${JSON.stringify(segment)}]`;
+    return text === '' ? segment : `${text}.${segment}`;
+  }, '');
+
+const byPosition = (a: ConfigProblem, b: ConfigProblem): number =>
+  (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+
+const dedupe = (problems: readonly ConfigProblem[]): ConfigProblem[] => {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
+
+/**
+ * Renders a failed load for stderr: a header line, then one `file:line:col path: message` line per problem.
+ * The file is shown relative to `cwd` when it lies inside it.
+ */
+export const formatProblems = (result: ConfigFailure, cwd: string = process.cwd()): string => {
+  const shown = relative(cwd, result.sourcePath);
+  const file = shown !== '' && !shown.startsWith('..') && !isAbsolute(shown) ? shown : result.sourcePath;
+  const count = result.problems.length;
+  const header = `Invalid configuration in ${result.sourcePath} (${count} problem${count === 1 ? '' : 's'}):`;
+  const lines = result.problems.map((p) => {
+    const where = p.line === null ? file : `${file}:${p.line}:${p.column ?? 1}`;
+    return p.path === '' ? `${where}: ${p.message}` : `${where} ${p.path}: ${p.message}`;
+  });
+  return [header, ...lines].join('\n');
+};
