@@ -20,7 +20,7 @@ export interface Connected {
 
 /** A client connected over stdio to `args` run by this Node.js. */
 export const connect = async (args: string[], env: Record<string, string> = {}): Promise<Connected> => {
-  const transport = new StdioClientTransport({ command: process.execPath, args, env: { PATH: process.env['PATH'] ?? '', MCP_LOG_LEVEL: 'warn', ...env }, stderr: 'ignore' });
+  const transport = new StdioClientTransport({ command: process.execPath, args, env: { PATH: process.env['PATH'] ?? '', MCP_LOG_LEVEL: 'warn', MCP_RATE_LIMIT_RPS: '1000000', MCP_RATE_LIMIT_BURST: '1000000', ...env }, stderr: 'ignore' });
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(transport);
   return { client, pid: transport.pid, close: () => client.close() };

@@ -3,6 +3,8 @@ import { Container, type ServiceIdentifier } from 'inversify';
 import type { Application } from './application/application.js';
 import { resolveProvider } from './application/application.js';
 import { invokeTool } from './application/commands/invoke-tool.js';
+import { invokeWithRetry } from './application/commands/invoke-with-retry.js';
+import { warmProviders } from './application/commands/warm-providers.js';
 import { startProvider, type StartProvider } from './application/commands/start-provider.js';
 import { stopProvider, type StopProvider } from './application/commands/stop-provider.js';
 import { syncRegistry } from './application/commands/sync-registry.js';
@@ -14,6 +16,7 @@ import type { EventBus } from './application/ports/event-bus.js';
 import type { EventStore } from './application/ports/event-store.js';
 import type { Logger } from './application/ports/logger.js';
 import type { ProviderRuntime } from './application/ports/provider-runtime.js';
+import { healthMonitor, healthSweepIntervalMs } from './application/process-managers/health-monitor.js';
 import { idleReaper, sweepIntervalMs } from './application/process-managers/idle-reaper.js';
 import { ProviderCatalog } from './application/projections/provider-catalog.projection.js';
 import { ProviderRepository } from './application/provider-repository.js';
@@ -21,6 +24,9 @@ import { listProviders } from './application/queries/list-providers.js';
 import { providerDetails } from './application/queries/provider-details.js';
 import { providerHistory } from './application/queries/provider-history.js';
 import { providerTools } from './application/queries/provider-tools.js';
+import { registryHealth } from './application/queries/registry-health.js';
+import { statusDashboard } from './application/queries/status-dashboard.js';
+import { RateLimiter } from './application/rate-limiter.js';
 import { createLogger } from './infrastructure/logging/pino-logger.js';
 import { RxjsEventBus } from './infrastructure/messaging/rxjs-event-bus.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
@@ -40,6 +46,8 @@ export interface Hangar {
   shutdown(): Promise<void>;
   /** Runs one idle sweep now (the scheduler runs it periodically). */
   sweepIdle(): Promise<readonly string[]>;
+  /** Runs the health checks that are due now (the scheduler runs this periodically). */
+  sweepHealth(): Promise<void>;
 }
 
 /** Adapters a caller (a test, a benchmark) may replace. */
@@ -68,6 +76,8 @@ const T = {
   Live: Symbol('Live'),
   Start: Symbol('Start'),
   Stop: Symbol('Stop'),
+  Health: Symbol('Health'),
+  RateLimiter: Symbol('RateLimiter'),
   Application: Symbol('Application'),
   Hangar: Symbol('Hangar'),
 } as const;
@@ -105,17 +115,34 @@ export const buildContainer = (config: HangarConfig, overrides: Overrides = {}):
     }),
   );
   c.bind<StopProvider>(T.Stop).toDynamicValue(() => stopProvider({ repository: get(T.Repository), live: get(T.Live) }));
+  c.bind<ReturnType<typeof healthMonitor>>(T.Health).toDynamicValue(() =>
+    healthMonitor({
+      live: get(T.Live),
+      providers: config.providers,
+      repository: get(T.Repository),
+      support: { clock: get(T.Clock), ids: get(T.Ids), logger: get(T.Logger) },
+    }),
+  );
+  c.bind<RateLimiter>(T.RateLimiter).toDynamicValue(() => new RateLimiter(config.rateLimit ?? { rps: 10, burst: 20 }, get(T.Clock)));
   c.bind<Application>(T.Application).toDynamicValue(() => {
     const catalog = get<ProviderCatalog>(T.Catalog);
     const start = get<StartProvider>(T.Start);
+    const live = get<LiveProviders>(T.Live);
+    const rateLimiter = get<RateLimiter>(T.RateLimiter);
+    const invoke = invokeTool({
+      catalog,
+      repository: get(T.Repository),
+      start,
+      validator: get(T.Validator),
+      support: { clock: get(T.Clock), hasher: get(T.Hasher) },
+    });
     return {
-      invoke: invokeTool({
-        catalog,
-        repository: get(T.Repository),
-        start,
-        validator: get(T.Validator),
-        support: { clock: get(T.Clock), hasher: get(T.Hasher) },
-      }),
+      invoke,
+      invokeWithRetry: invokeWithRetry({ invoke, retry: config.retry, support: { clock: get(T.Clock), scheduler: get(T.Scheduler), ids: get(T.Ids) } }),
+      warm: warmProviders({ catalog, live, start }),
+      health: registryHealth({ catalog, live, healthCounters: () => get<ReturnType<typeof healthMonitor>>(T.Health).counters(), rateLimit: () => rateLimiter.stats() }),
+      status: statusDashboard({ catalog, clock: get(T.Clock) }),
+      rateLimiter,
       start,
       stop: get<StopProvider>(T.Stop),
       list: listProviders(catalog),
@@ -137,6 +164,7 @@ const hangarOf = (c: Container): Hangar => {
   const logger = c.get<Logger>(T.Logger);
   const stop = c.get<StopProvider>(T.Stop);
   const sweepIdle = idleReaper({ live, providers: config.providers, stop, clock: c.get(T.Clock), logger });
+  const health = c.get<ReturnType<typeof healthMonitor>>(T.Health);
   let cancelSweep: (() => void) | undefined;
   let unsubscribe: (() => void) | undefined;
   let shutdown: Promise<void> | undefined;
@@ -145,11 +173,18 @@ const hangarOf = (c: Container): Hangar => {
     logger,
     store,
     sweepIdle,
+    sweepHealth: health.sweep,
     async boot() {
       const catalog = c.get<ProviderCatalog>(T.Catalog);
       unsubscribe = await catalog.start(store, c.get<EventBus>(T.EventBus));
       await syncRegistry({ repository: c.get(T.Repository), catalog, hasher: c.get(T.Hasher) })(config.providers);
-      cancelSweep = c.get<Scheduler>(T.Scheduler).every(sweepIntervalMs(config.providers), () => void sweepIdle());
+      const scheduler = c.get<Scheduler>(T.Scheduler);
+      const cancelIdle = scheduler.every(sweepIntervalMs(config.providers), () => void sweepIdle());
+      const cancelHealth = scheduler.every(healthSweepIntervalMs(config.providers), () => void health.sweep());
+      cancelSweep = () => {
+        cancelIdle();
+        cancelHealth();
+      };
       logger.info('hangar ready', { providers: config.providers.size, store: config.eventStore.path });
     },
     shutdown() {

@@ -20,7 +20,22 @@ const configFrom = (options: { config?: string }): HangarConfig => {
     process.stderr.write(`${formatProblems(result)}\n`);
     process.exit(2);
   }
-  return result.config;
+  return { ...result.config, rateLimit: rateLimitFromEnv() };
+};
+
+/** MCP_RATE_LIMIT_RPS (default 10; 0 = off) and MCP_RATE_LIMIT_BURST (default 20); a bad value exits 2. */
+const rateLimitFromEnv = (): { rps: number; burst: number } => {
+  const read = (name: string, fallback: number, min: number) => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) {
+      process.stderr.write(`${name}=${raw}: expected a number ≥ ${min}\n`);
+      process.exit(2);
+    }
+    return value;
+  };
+  return { rps: read('MCP_RATE_LIMIT_RPS', 10, 0), burst: read('MCP_RATE_LIMIT_BURST', 20, 1) };
 };
 
 const finish = (outcome: CliOutcome): never => {

@@ -33,6 +33,8 @@ export interface HangarConfig {
   readonly eventStore: { readonly path: string };
   readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly retry: RetryConfig;
+  /** Token bucket per provider and tool (MCP_RATE_LIMIT_RPS, MCP_RATE_LIMIT_BURST); absent: 10/s, burst 20. */
+  readonly rateLimit?: { readonly rps: number; readonly burst: number } | undefined;
 }
 
 /** One problem in a config file, located by YAML path and line. */

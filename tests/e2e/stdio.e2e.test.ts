@@ -71,7 +71,20 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
   it('lists the registry tools with schemas and read-only hints on queries', async () => {
     const { tools } = await hangar.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    assert.deepEqual(names, ['registry_details', 'registry_history', 'registry_invoke', 'registry_list', 'registry_start', 'registry_stop', 'registry_tools']);
+    assert.deepEqual(names, [
+      'registry_details',
+      'registry_health',
+      'registry_history',
+      'registry_invoke',
+      'registry_invoke_ex',
+      'registry_invoke_stream',
+      'registry_list',
+      'registry_start',
+      'registry_status',
+      'registry_stop',
+      'registry_tools',
+      'registry_warm',
+    ]);
     const byName = new Map(tools.map((t) => [t.name, t]));
     assert.equal(byName.get('registry_list')?.annotations?.readOnlyHint, true);
     assert.equal(byName.get('registry_invoke')?.annotations?.readOnlyHint, false);

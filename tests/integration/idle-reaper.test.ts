@@ -18,7 +18,7 @@ describe('idle stop (injected clock)', () => {
       math: subprocess(['node', MATH_SERVER], { idleTtlS: 180 }),
       forever: subprocess(['node', MATH_SERVER], { idleTtlS: 0 }),
     });
-    const hangar = await createHangar(config, { clock, scheduler: manualScheduler, logger: silentLogger });
+    const hangar = await createHangar(config, { clock, scheduler: manualScheduler(clock), logger: silentLogger });
     try {
       const call = (provider: string) => hangar.app.invoke({ provider, tool: 'add', arguments: { a: 1, b: 1 }, correlationId: `c-${provider}` });
       await call('math');

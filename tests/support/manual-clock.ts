@@ -11,5 +11,16 @@ export class ManualClock implements Clock {
   }
 }
 
-/** A scheduler that never fires by itself: tests run the work directly. */
-export const manualScheduler: Scheduler = { every: () => () => undefined };
+/** A scheduler that never fires by itself (tests run the work directly) and whose delays only move `clock`. */
+export const manualScheduler = (clock?: ManualClock): Scheduler & { readonly delays: number[] } => {
+  const delays: number[] = [];
+  return {
+    delays,
+    every: () => () => undefined,
+    delay: async (ms, signal) => {
+      if (signal?.aborted) throw signal.reason;
+      delays.push(ms);
+      clock?.advance(ms);
+    },
+  };
+};

@@ -3,12 +3,16 @@ import type { ProviderId } from '../../domain/shared/ids.js';
 import { knownTools } from '../../domain/provider/state.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import { providerNotFound, toDomainError, toolNotFound } from '../errors.js';
+import type { LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 import type { ArgumentsValidator } from '../ports/arguments-validator.js';
 import type { Clock, Hasher } from '../ports/clock.js';
 import type { ProgressUpdate, ToolCallResult } from '../ports/provider-runtime.js';
 import type { ProviderRepository } from '../provider-repository.js';
 import type { StartProvider } from './start-provider.js';
+
+/** The moments of a call that a caller may want to hear about (progress notifications). */
+export type InvokeStage = 'cold_start' | 'launching' | 'ready' | 'executing';
 
 export interface InvokeTool {
   readonly provider: string;
@@ -18,9 +22,10 @@ export interface InvokeTool {
   readonly timeoutMs?: number | undefined;
   readonly correlationId: string;
   readonly signal?: AbortSignal | undefined;
+  /** Progress the provider reports for this call. */
   readonly onProgress?: ((update: ProgressUpdate) => void) | undefined;
-  /** Told when the call has to start its provider first, and when the provider is ready. */
-  readonly onStage?: ((stage: 'cold_start' | 'ready') => void) | undefined;
+  /** Told as the call passes each stage. */
+  readonly onStage?: ((stage: InvokeStage, detail: string) => void) | undefined;
 }
 
 export interface InvokeToolDeps {
@@ -34,10 +39,10 @@ export interface InvokeToolDeps {
 const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find((t) => t.name === name);
 
 /**
- * Calls a tool on a provider, starting the provider first when it is cold, and records the outcome:
- * ToolInvoked for every result the tool returned (isError included), ToolInvocationFailed for every
- * failure without one. Unknown tools and arguments that do not fit the tool's schema are refused before
- * any process starts, whenever the tools are known.
+ * Calls a tool on a provider once: checks the tool and its arguments (before any process starts,
+ * whenever the tools are known), asks the circuit breaker, starts the provider when it is cold, calls,
+ * and records the outcome — ToolInvoked for every result the tool returned (isError included),
+ * ToolInvocationFailed for every failure without one (perhaps opening the circuit).
  */
 export const invokeTool = (deps: InvokeToolDeps) => {
   const { catalog, repository, start, validator, support } = deps;
@@ -65,39 +70,34 @@ export const invokeTool = (deps: InvokeToolDeps) => {
     const context = { correlationId: cmd.correlationId };
     const fail = async (thrown: unknown): Promise<never> => {
       const error = toDomainError(thrown);
-      await repository.execute(
-        id,
-        {
-          type: 'RecordInvocationFailure',
-          tool: cmd.tool,
-          correlationId: cmd.correlationId,
-          durationMs: support.clock.now() - started,
-          errorCode: error.code,
-          message: error.message,
-          argumentsDigest,
-        },
-        context,
-      );
-      throw error;
+      const nowMs = support.clock.now();
+      const { tool, correlationId } = cmd;
+      const { code: errorCode, message } = error;
+      await repository.execute(id, { type: 'RecordInvocationFailure', tool, correlationId, durationMs: nowMs - started, errorCode, message, argumentsDigest, nowMs }, context);
+      throw new DomainError(error.code, error.message, { provider: id, tool: cmd.tool, ...error.details });
     };
 
     // Tools a provider listed itself are authoritative; predefined ones from the config may be incomplete,
     // so a tool missing from those is looked up again once the provider runs.
     const discovered = entry.state.discoveredTools;
-    const predefined = knownTools(entry.state);
-    let session;
+    let session: LiveSession;
     try {
       if (discovered) check(id, discovered, cmd);
-      else if (findTool(predefined, cmd.tool)) check(id, predefined, cmd);
+      else if (findTool(knownTools(entry.state), cmd.tool)) check(id, knownTools(entry.state), cmd);
+      if (entry.state.circuit.status !== 'closed') await repository.execute(id, { type: 'AdmitCall', nowMs: support.clock.now() }, context);
       const cold = entry.state.status !== 'ready';
-      if (cold) cmd.onStage?.('cold_start');
+      if (cold) {
+        cmd.onStage?.('cold_start', `Provider '${id}' is ${entry.state.status}, starting it`);
+        cmd.onStage?.('launching', `Launching ${entry.state.registration.mode} provider '${id}'`);
+      }
       session = await start(id, 'invoke', context);
-      if (cold) cmd.onStage?.('ready');
+      if (cold) cmd.onStage?.('ready', `Provider '${id}' is ready`);
       if (!discovered) check(id, session.connection.tools, cmd);
     } catch (thrown) {
       return fail(thrown);
     }
 
+    cmd.onStage?.('executing', `Calling tool '${cmd.tool}'`);
     session.inFlight++;
     let result: ToolCallResult;
     try {
@@ -112,19 +112,10 @@ export const invokeTool = (deps: InvokeToolDeps) => {
       session.inFlight--;
       session.lastUsedMs = support.clock.now();
     }
-    await repository.execute(
-      id,
-      {
-        type: 'RecordInvocation',
-        tool: cmd.tool,
-        correlationId: cmd.correlationId,
-        durationMs: support.clock.now() - started,
-        outcome: result.isError === true ? 'tool_error' : 'success',
-        argumentsDigest,
-        resultSize: JSON.stringify(result).length,
-      },
-      context,
-    );
+    const { tool, correlationId } = cmd;
+    const outcome = result.isError === true ? 'tool_error' : 'success';
+    const resultSize = JSON.stringify(result).length;
+    await repository.execute(id, { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, argumentsDigest, resultSize }, context);
     return result;
   };
 };

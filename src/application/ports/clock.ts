@@ -8,6 +8,8 @@ export interface Clock {
 export interface Scheduler {
   /** Calls `fn` every `intervalMs` until the returned function is called. Never keeps the process alive. */
   every(intervalMs: number, fn: () => void): () => void;
+  /** Resolves after `ms`; rejects at once when `signal` aborts. Never keeps the process alive longer than needed. */
+  delay(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** Fresh ids and randomness, injected so that tests are repeatable. */

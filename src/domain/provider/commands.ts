@@ -52,7 +52,15 @@ export type RecordInvocationFailure = Command<
     readonly errorCode: string;
     readonly message: string;
     readonly argumentsDigest: string;
+    readonly nowMs: number;
   }
+>;
+/** Asks the circuit to admit a call; refused with CIRCUIT_OPEN, or admitted (perhaps as the probe). */
+export type AdmitCall = Command<'AdmitCall', { readonly nowMs: number }>;
+/** The outcome of one health check (MCP ping) of a running provider. */
+export type RecordHealthCheck = Command<
+  'RecordHealthCheck',
+  { readonly ok: boolean; readonly message: string; readonly nowMs: number; readonly jitter: number }
 >;
 export type StopProvider = Command<'StopProvider', { readonly reason: StopReason }>;
 export type RecordCrash = Command<
@@ -69,4 +77,6 @@ export type ProviderCommand =
   | RecordInvocation
   | RecordInvocationFailure
   | StopProvider
-  | RecordCrash;
+  | RecordCrash
+  | AdmitCall
+  | RecordHealthCheck;

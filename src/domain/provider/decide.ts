@@ -10,6 +10,7 @@ import type {
   RequestStart,
   StopProvider,
 } from './commands.js';
+import { admitCall, recordHealthCheck, recordInvocation, recordInvocationFailure } from './decide-calls.js';
 import type { ProviderEvent } from './events.js';
 import type { ProviderState, RegisteredProviderState } from './state.js';
 
@@ -55,12 +56,12 @@ const requestStart = (cmd: RequestStart, state: RegisteredProviderState): Decisi
 
 const recordStarted = (cmd: RecordStarted, state: RegisteredProviderState): Decision => {
   if (state.status !== 'initializing') return nothing;
-  const started: ProviderEvent = {
-    type: 'ProviderStarted',
-    data: { pid: cmd.pid, protocolVersion: cmd.protocolVersion, serverInfo: cmd.serverInfo, startupMs: cmd.startupMs },
-  };
-  if (state.discoveredDigest === cmd.toolsDigest) return [started];
-  return [started, { type: 'ToolsDiscovered', data: { tools: cmd.tools, digest: cmd.toolsDigest } }];
+  const events: ProviderEvent[] = [
+    { type: 'ProviderStarted', data: { pid: cmd.pid, protocolVersion: cmd.protocolVersion, serverInfo: cmd.serverInfo, startupMs: cmd.startupMs } },
+  ];
+  if (state.discoveredDigest !== cmd.toolsDigest) events.push({ type: 'ToolsDiscovered', data: { tools: cmd.tools, digest: cmd.toolsDigest } });
+  if (state.recovering) events.push({ type: 'ProviderRecovered', data: { after: 'restart', failures: state.consecutiveFailures } });
+  return events;
 };
 
 const recordStartFailed = (cmd: RecordStartFailed, state: RegisteredProviderState): Decision => {
@@ -101,14 +102,14 @@ export const decide = (command: ProviderCommand, state: ProviderState): Decision
       return recordStarted(command, current);
     case 'RecordStartFailed':
       return recordStartFailed(command, current);
-    case 'RecordInvocation': {
-      const { type: _type, ...data } = command;
-      return [{ type: 'ToolInvoked', data }];
-    }
-    case 'RecordInvocationFailure': {
-      const { type: _type, ...data } = command;
-      return [{ type: 'ToolInvocationFailed', data }];
-    }
+    case 'RecordInvocation':
+      return recordInvocation(command, current);
+    case 'RecordInvocationFailure':
+      return recordInvocationFailure(command, current);
+    case 'AdmitCall':
+      return admitCall(command, current);
+    case 'RecordHealthCheck':
+      return recordHealthCheck(command, current);
     case 'StopProvider':
       return stop(command, current);
     case 'RecordCrash':

@@ -57,11 +57,32 @@ export type ProviderCrashed = Event<
   { readonly exitCode: number | null; readonly signal: string | null; readonly stderrTail: string; readonly inFlightCalls: number }
 >;
 
-/** Consecutive start failures reached the threshold; no start is admitted before `retryAt`. */
+/**
+ * Consecutive failed starts or health checks reached `max_consecutive_failures`; no start is admitted
+ * before `retryAt`. When the provider was running, its process is stopped with this event.
+ */
 export type ProviderDegraded = Event<
   'ProviderDegraded',
   { readonly reason: string; readonly consecutiveFailures: number; readonly retryAt: string }
 >;
+
+/** A health check (MCP ping) of a running provider failed; `consecutiveFailures` counts toward degraded. */
+export type HealthCheckFailed = Event<'HealthCheckFailed', { readonly consecutiveFailures: number; readonly message: string }>;
+
+/**
+ * A provider is healthy again: a health check passed after failures (`health_check`), or a start
+ * succeeded after the provider was degraded (`restart`).
+ */
+export type ProviderRecovered = Event<'ProviderRecovered', { readonly after: 'health_check' | 'restart'; readonly failures: number }>;
+
+/** Consecutive transport failures reached the threshold: calls are refused until `probeAt`. */
+export type CircuitOpened = Event<'CircuitOpened', { readonly failures: number; readonly probeAt: string; readonly reason: string }>;
+
+/** The open circuit admitted one probe call (at `since`). */
+export type CircuitHalfOpened = Event<'CircuitHalfOpened', { readonly since: string }>;
+
+/** The probe call succeeded: calls flow again. */
+export type CircuitClosed = Event<'CircuitClosed', { readonly after: 'probe_succeeded' }>;
 
 /** A tool call reached the provider and returned a result (`tool_error` when the result had isError). */
 export type ToolInvoked = Event<
@@ -101,7 +122,12 @@ export type ProviderEvent =
   | ProviderCrashed
   | ProviderDegraded
   | ToolInvoked
-  | ToolInvocationFailed;
+  | ToolInvocationFailed
+  | HealthCheckFailed
+  | ProviderRecovered
+  | CircuitOpened
+  | CircuitHalfOpened
+  | CircuitClosed;
 
 export type ProviderEventType = ProviderEvent['type'];
 
@@ -119,4 +145,9 @@ export const PROVIDER_EVENT_TYPES: readonly ProviderEventType[] = [
   'ProviderDegraded',
   'ToolInvoked',
   'ToolInvocationFailed',
+  'HealthCheckFailed',
+  'ProviderRecovered',
+  'CircuitOpened',
+  'CircuitHalfOpened',
+  'CircuitClosed',
 ];

@@ -1,4 +1,5 @@
 import type { ProviderId } from '../shared/ids.js';
+import type { Circuit } from './circuit-breaker.js';
 import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
 
 /** The last failure recorded for a provider, for details and hints. */
@@ -17,17 +18,21 @@ export interface ProviderFacts {
   /** Start failures in a row; reset by a successful start or a user's stop. */
   readonly consecutiveFailures: number;
   readonly lastError: LastError | null;
+  /** Failed health checks in a row; reset by a passing check or a start. */
+  readonly healthFailures: number;
+  readonly circuit: Circuit;
 }
 
 /**
  * The provider state machine: `cold` → `initializing` → `ready`; `ready` → `dead` (crash) | `cold` (stop);
- * a failed start goes back to `cold`, or to `degraded` once failures reach the threshold; `degraded` and
+ * a failed start goes back to `cold`, or to `degraded` once failures reach the threshold; failed health
+ * checks take `ready` to `degraded` the same way; `degraded` and
  * `dead` → `initializing` (degraded only after `retryAt`) | `cold` (stop).
  */
 export type ProviderState =
   | { readonly status: 'unregistered' }
   | (ProviderFacts & { readonly status: 'cold' })
-  | (ProviderFacts & { readonly status: 'initializing'; readonly attempt: number })
+  | (ProviderFacts & { readonly status: 'initializing'; readonly attempt: number; readonly recovering: boolean })
   | (ProviderFacts & { readonly status: 'ready'; readonly pid: number | null })
   | (ProviderFacts & { readonly status: 'degraded'; readonly retryAt: string })
   | (ProviderFacts & { readonly status: 'dead' });

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock, Hasher, IdGenerator, Scheduler } from '../../application/ports/clock.js';
 
 /** Wall-clock time. */
@@ -11,6 +12,7 @@ export const systemScheduler: Scheduler = {
     timer.unref();
     return () => clearInterval(timer);
   },
+  delay: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
 };
 
 /** Random UUIDs and Math.random. */

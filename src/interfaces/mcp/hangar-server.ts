@@ -8,20 +8,29 @@ import { errorResult } from './error-result.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
 import { registryDetails } from './tools/details.tool.js';
 import { registryHistory } from './tools/history.tool.js';
+import { registryHealth } from './tools/health.tool.js';
+import { registryInvokeEx, registryInvokeStream } from './tools/invoke-ex.tool.js';
 import { registryInvoke } from './tools/invoke.tool.js';
 import { registryList } from './tools/list.tool.js';
 import { registryStart } from './tools/start.tool.js';
 import { registryStop } from './tools/stop.tool.js';
+import { registryStatus } from './tools/status.tool.js';
 import { registryTools } from './tools/tools.tool.js';
+import { registryWarm } from './tools/warm.tool.js';
 
 /** Every registry tool the hangar serves, in the order clients list them. */
 export const REGISTRY_TOOLS: readonly RegistryTool[] = [
   registryList,
   registryTools,
   registryInvoke,
+  registryInvokeEx,
+  registryInvokeStream,
   registryStart,
   registryStop,
+  registryWarm,
   registryDetails,
+  registryHealth,
+  registryStatus,
   registryHistory,
 ] as unknown as readonly RegistryTool[];
 
@@ -62,6 +71,8 @@ export const createHangarServer = (app: Application, logger: Logger, version: st
       }
       const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
       if (!parsed.success) throw invalidArguments(tool.name, parsed.error);
+      const target = parsed.data as { provider?: string; tool?: string };
+      app.rateLimiter.take(target.provider === undefined ? tool.name : `${target.provider}/${target.tool ?? tool.name}`);
       const progressToken = request.params._meta?.progressToken;
       const context: ToolContext = {
         app,
@@ -73,7 +84,7 @@ export const createHangarServer = (app: Application, logger: Logger, version: st
             : (progress, total, message) =>
                 extra.sendNotification({
                   method: 'notifications/progress',
-                  params: { progressToken, progress, ...(total === undefined ? {} : { total }), message },
+                  params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
                 }),
       };
       return await tool.handler(parsed.data, context);

@@ -9,7 +9,7 @@ export interface ToolContext {
   /** Aborted when the client cancels the request. */
   readonly signal: AbortSignal;
   /** Sends a progress notification when the client asked for progress; a no-op otherwise. */
-  readonly progress?: ((progress: number, total: number | undefined, message: string) => Promise<void>) | undefined;
+  readonly progress?: ((progress: number, total: number | undefined, message: string | undefined) => Promise<void>) | undefined;
 }
 
 /** One registry tool: a name, a description written for a model, a zod input schema and a handler. */

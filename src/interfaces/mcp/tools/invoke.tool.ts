@@ -16,7 +16,7 @@ export const registryInvoke = defineTool({
     })
     .strict(),
   annotations: { readOnlyHint: false, openWorldHint: true },
-  handler: async (input, { app, correlationId, signal }) =>
+  handler: async (input, { app, correlationId, signal, progress }) =>
     app.invoke({
       provider: input.provider,
       tool: input.tool,
@@ -24,5 +24,7 @@ export const registryInvoke = defineTool({
       timeoutMs: input.timeout === undefined ? undefined : input.timeout * 1000,
       correlationId,
       signal,
+      // The provider's own progress is relayed as it sent it, under the caller's token.
+      onProgress: progress ? (u) => void progress(u.progress, u.total, u.message).catch(() => undefined) : undefined,
     }),
 });

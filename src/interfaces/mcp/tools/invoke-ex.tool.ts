@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { RetriesExhausted } from '../../../application/commands/invoke-with-retry.js';
+import { toDomainError } from '../../../application/errors.js';
+import { errorResult } from '../error-result.js';
+import { StageProgress } from '../progress.js';
+import { providerIdSchema, timeoutSchema, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
+import { defineTool, type ToolContext } from '../registry-tool.js';
+
+const input = z
+  .object({
+    provider: providerIdSchema,
+    tool: toolNameSchema,
+    arguments: toolArgumentsSchema,
+    timeout: timeoutSchema,
+    max_retries: z.number().int().min(0).max(10).default(3).describe('Retries after the first attempt (the config retry.max_attempts caps total attempts)'),
+    retry_on_error: z.boolean().default(true).describe('false: never retry'),
+    correlation_id: z.string().min(1).max(128).optional().describe('Your id for this call, recorded with every event it causes'),
+  })
+  .strict();
+
+type Input = z.output<typeof input>;
+
+/** Shared by registry_invoke_ex and registry_invoke_stream; `progress` adds stage notifications. */
+const run = async (args: Input, context: ToolContext, withStages: boolean) => {
+  const { app, signal } = context;
+  const correlationId = args.correlation_id ?? context.correlationId;
+  const reporter = withStages && context.progress ? new StageProgress(context.progress) : undefined;
+  const started = Date.now();
+  try {
+    const { result, metadata } = await app.invokeWithRetry({
+      provider: args.provider,
+      tool: args.tool,
+      arguments: args.arguments,
+      timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000,
+      correlationId,
+      signal,
+      maxRetries: args.max_retries,
+      retryOnError: args.retry_on_error,
+      onStage: reporter ? (stage, text) => reporter.stage(stage, text) : undefined,
+      onProgress: reporter ? (update) => reporter.provider(update) : undefined,
+      onRetry: reporter ? (r) => reporter.stage('retrying', `Attempt ${r.attempt} failed (${r.error_code}); retrying in ${r.delay_ms} ms`) : undefined,
+    });
+    reporter?.stage('complete', `Operation completed in ${Date.now() - started} ms`);
+    return { ...result, _retry_metadata: metadata };
+  } catch (thrown) {
+    const error = toDomainError(thrown);
+    reporter?.stage('failed', `${error.code}: ${error.message}`);
+    const failed = errorResult(error, correlationId);
+    const metadata = thrown instanceof RetriesExhausted ? thrown.metadata : undefined;
+    return {
+      ...failed,
+      structuredContent: {
+        ...failed.structuredContent,
+        final_error_reason: `${error.code}: ${error.message}`,
+        recovery_hints: failed.structuredContent.error.hints,
+        ...(metadata ? { _retry_metadata: metadata } : {}),
+      },
+      ...(metadata ? { _retry_metadata: metadata } : {}),
+    };
+  }
+};
+
+export const registryInvokeEx = defineTool({
+  name: 'registry_invoke_ex',
+  title: 'Call a provider tool with retries',
+  description:
+    "Like registry_invoke, but retries transient failures (timeouts, crashes, failed starts) with exponential backoff, and reports the attempts in _retry_metadata (correlation_id, attempts, retries, total_time_ms). A tool's own error result is never retried. On failure the result adds final_error_reason and recovery_hints. Prefer it for calls that must succeed.",
+  inputSchema: input,
+  annotations: { readOnlyHint: false, openWorldHint: true },
+  handler: (args, context) => run(args, context, false),
+});
+
+export const registryInvokeStream = defineTool({
+  name: 'registry_invoke_stream',
+  title: 'Call a provider tool with live progress',
+  description:
+    'Like registry_invoke_ex, and sends progress notifications while it works (when the request carries a progressToken): [cold_start], [launching], [ready], [executing] (with the provider\'s own progress), [retrying], then [complete] or [failed]. Use it for slow tools or cold providers.',
+  inputSchema: input,
+  annotations: { readOnlyHint: false, openWorldHint: true },
+  handler: (args, context) => run(args, context, true),
+});

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { dataResult, defineTool } from '../registry-tool.js';
+
+export const registryStatus = defineTool({
+  name: 'registry_status',
+  title: 'Status dashboard',
+  description: 'A one-line-per-provider dashboard: what is running, when it was last used, what will start on request, what is degraded and why.',
+  inputSchema: z.object({}).strict(),
+  annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+  handler: async (_input, { app }) => {
+    const dashboard = app.status();
+    return dataResult(dashboard, { dashboard });
+  },
+});
