@@ -1,0 +1,228 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+
+/** Limits and hooks of a {@link LineTransport}. */
+export interface LineTransportOptions {
+  /** Longest partial line buffered before the stream counts as unusable (default 16 MiB). */
+  readonly maxLineBytes?: number;
+  /** Skipped lines kept for diagnostics (default 10). */
+  readonly keepSkipped?: number;
+  /** Each kept skipped line is cut to this many characters (default 500). */
+  readonly maxSkippedChars?: number;
+  /** Called for each skipped line (for debug logging). */
+  readonly onSkipped?: (line: string) => void;
+}
+
+const NEWLINE = 0x0a;
+const OPEN_BRACE = 0x7b;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+const isBlank = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0d || code === 0xfeff;
+
+/**
+ * MCP over a child's stdin/stdout: one JSON-RPC message per line. Lines that are not JSON-RPC messages
+ * (banners, stray logs) are skipped and counted, never fatal. A partial line longer than `maxLineBytes`
+ * makes the stream unusable and closes the transport. After close, stdout is still drained (and
+ * discarded) so the child never blocks on a full pipe while it is being stopped.
+ */
+export class LineTransport implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+
+  /** Why the transport closed, when it was not asked to; null while open or after close(). */
+  closeReason: string | null = null;
+  /** The protocol version the client negotiated. */
+  protocolVersion: string | null = null;
+
+  private readonly maxLineBytes: number;
+  private readonly keepSkipped: number;
+  private readonly maxSkippedChars: number;
+  private readonly onSkipped: ((line: string) => void) | undefined;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private skipped = 0;
+  private readonly lastSkipped: string[] = [];
+  private started = false;
+  private closed = false;
+  private drain: Promise<void> | null = null;
+  private wakeDrain: (() => void) | null = null;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly output: Writable,
+    options: LineTransportOptions = {},
+  ) {
+    this.maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
+    this.keepSkipped = options.keepSkipped ?? 10;
+    this.maxSkippedChars = options.maxSkippedChars ?? 500;
+    this.onSkipped = options.onSkipped;
+  }
+
+  /** Lines on stdout that were not protocol messages. */
+  get skippedLines(): number {
+    return this.skipped;
+  }
+
+  /** The last few skipped lines, oldest first, each cut to `maxSkippedChars`. */
+  lastSkippedLines(): readonly string[] {
+    return [...this.lastSkipped];
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('LineTransport already started');
+    this.started = true;
+    this.input.on('data', this.handleData);
+    this.input.once('end', this.handleEnd);
+    this.input.once('close', this.handleEnd);
+    this.input.on('error', this.handleInputError);
+    this.output.on('error', this.handleOutputError);
+    this.output.on('drain', this.handleDrain);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed || this.output.writableEnded || this.output.destroyed) {
+      return Promise.reject(new Error('the provider session is closed'));
+    }
+    if (this.output.write(JSON.stringify(message) + '\n')) return RESOLVED;
+    // Backpressure: callers that await send() wait until the pipe drains.
+    return (this.drain ??= new Promise<void>((resolve) => (this.wakeDrain = resolve)));
+  }
+
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+  }
+
+  /** Ends the child's stdin (an MCP stdio server exits on EOF) and reports the close once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    try {
+      this.output.end();
+    } catch {
+      // stdin already broken: the process is going away anyway.
+    }
+    this.handleDrain();
+    this.onclose?.();
+  }
+
+  private fail(reason: string, error?: Error): void {
+    if (this.closed) return;
+    this.closeReason = reason;
+    this.onerror?.(error ?? new Error(reason));
+    void this.close();
+  }
+
+  private readonly handleData = (chunk: Buffer): void => {
+    if (this.closed) return;
+    let start = 0;
+    let nl = chunk.indexOf(NEWLINE);
+    if (nl === -1) {
+      this.keep(chunk);
+      return;
+    }
+    if (this.pendingBytes > 0) {
+      this.pending.push(chunk.subarray(0, nl));
+      const line = Buffer.concat(this.pending, this.pendingBytes + nl).toString('utf8');
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.handleLine(line);
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    while (nl !== -1 && !this.closed) {
+      this.handleLine(chunk.toString('utf8', start, nl));
+      start = nl + 1;
+      nl = chunk.indexOf(NEWLINE, start);
+    }
+    if (start < chunk.length && !this.closed) this.keep(chunk.subarray(start));
+  };
+
+  private keep(part: Buffer): void {
+    this.pendingBytes += part.length;
+    if (this.pendingBytes > this.maxLineBytes) {
+      this.fail(`a line on the provider's stdout exceeded ${this.maxLineBytes} bytes`);
+      return;
+    }
+    this.pending.push(part);
+  }
+
+  private handleLine(line: string): void {
+    let i = 0;
+    while (i < line.length && isBlank(line.charCodeAt(i))) i++;
+    if (i === line.length) return;
+    if (line.charCodeAt(i) !== OPEN_BRACE) {
+      this.skip(line);
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      this.skip(line);
+      return;
+    }
+    if (!JSONRPCMessageSchema.safeParse(parsed).success) {
+      this.skip(line);
+      return;
+    }
+    // The original object, not zod's copy: what the provider sent reaches the caller unchanged.
+    const message = parsed as JSONRPCMessage;
+    // The SDK handles a notification one microtask after it arrives but a response at once, so a progress
+    // notification followed by its result in the same chunk would find its handler gone. Delivering
+    // responses one microtask later keeps the provider's order.
+    if ('id' in message && !('method' in message)) queueMicrotask(() => this.deliver(message));
+    else this.deliver(message);
+  }
+
+  private deliver(message: JSONRPCMessage): void {
+    try {
+      this.onmessage?.(message);
+    } catch (error) {
+      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private skip(line: string): void {
+    this.skipped++;
+    const text = line.replace(/\r$/, '');
+    this.lastSkipped.push(text.length > this.maxSkippedChars ? `${text.slice(0, this.maxSkippedChars)}…` : text);
+    if (this.lastSkipped.length > this.keepSkipped) this.lastSkipped.shift();
+    this.onSkipped?.(text);
+  }
+
+  private readonly handleEnd = (): void => {
+    if (this.closed) return;
+    if (this.pendingBytes > 0) {
+      const last = Buffer.concat(this.pending, this.pendingBytes).toString('utf8');
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.handleLine(last);
+    }
+    if (this.closed) return;
+    this.closeReason = "the provider closed its stdout";
+    void this.close();
+  };
+
+  private readonly handleInputError = (error: Error): void => {
+    this.fail(`reading the provider's stdout failed: ${error.message}`, error);
+  };
+
+  private readonly handleOutputError = (error: Error): void => {
+    this.fail(`writing to the provider's stdin failed: ${error.message}`, error);
+  };
+
+  private readonly handleDrain = (): void => {
+    const wake = this.wakeDrain;
+    this.drain = null;
+    this.wakeDrain = null;
+    wake?.();
+  };
+}
