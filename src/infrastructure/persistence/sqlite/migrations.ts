@@ -1,0 +1,59 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order; the file's `user_version` is the number applied. Append only:
+ * never edit a migration that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  // Positions are assigned by the store (chain head + 1) inside the write lock, so AUTOINCREMENT would add
+  // nothing but a sqlite_sequence page write to every commit. The UNIQUE index serves stream reads; the
+  // type index leaves out the per-call types (the bulk of the log, where a filter is a scan anyway) so that
+  // a tool call's append does not write one more page.
+  `CREATE TABLE events (
+     position       INTEGER PRIMARY KEY,
+     stream_id      TEXT    NOT NULL,
+     stream_version INTEGER NOT NULL,
+     type           TEXT    NOT NULL,
+     schema_version INTEGER NOT NULL,
+     data           TEXT    NOT NULL,
+     metadata       TEXT    NOT NULL,
+     occurred_at    TEXT    NOT NULL,
+     hash           TEXT    NOT NULL,
+     UNIQUE (stream_id, stream_version)
+   );
+   CREATE INDEX events_by_type ON events (type, position) WHERE type NOT IN ('ToolInvoked', 'ToolInvocationFailed');`,
+];
+
+/** Types left out of `events_by_type`; a query uses the index only when it repeats this exclusion verbatim. */
+export const UNINDEXED_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocationFailed'];
+export const UNINDEXED_TYPES_SQL = "type NOT IN ('ToolInvoked', 'ToolInvocationFailed')";
+
+/** The schema version this build writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const userVersion = (db: Database): number => db.pragma('user_version', { simple: true }) as number;
+
+const assertNotNewer = (db: Database, version: number): void => {
+  if (version > SCHEMA_VERSION) {
+    throw new Error(`event store ${db.name} has schema version ${version}; this build knows up to ${SCHEMA_VERSION}`);
+  }
+};
+
+/** Brings the file's schema up to date, in one IMMEDIATE transaction so that two processes cannot both migrate. */
+export function migrate(db: Database): void {
+  db.transaction(() => {
+    const from = userVersion(db);
+    assertNotNewer(db, from);
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    if (from !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** For read-only opens: the file must already be an event store at this build's schema version. */
+export function assertMigrated(db: Database): void {
+  const version = userVersion(db);
+  assertNotNewer(db, version);
+  if (version < SCHEMA_VERSION) {
+    throw new Error(`event store ${db.name} is at schema version ${version}, not ${SCHEMA_VERSION}; open it for writing once to migrate`);
+  }
+}

@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { ConcurrencyError, type EventMetadata, type EventStore, type NewEvent } from '../../src/application/ports/event-store.js';
+import { EventSchemaRegistry } from '../../src/infrastructure/persistence/event-schemas.js';
+
+/** A store under test, over data that a second store can be opened on (as after a restart). */
+export interface StoreUnderTest {
+  readonly store: EventStore;
+  /** Opens another store over the same data, with `registry` (default: the production registry). */
+  readonly reopen: (registry?: EventSchemaRegistry) => Promise<EventStore>;
+  /** Closes every store opened and removes what they wrote. */
+  readonly cleanup: () => Promise<void>;
+}
+
+export type MakeStore = (registry?: EventSchemaRegistry) => Promise<StoreUnderTest>;
+
+/** The frozen shapes of the test-only event `GreetingSent` at schema versions 1, 2 and 3. */
+export const greetingFixture = JSON.parse(
+  readFileSync(new URL('../../../tests/fixtures/events/greeting-sent.json', import.meta.url), 'utf8'),
+) as { type: 'GreetingSent'; v1: unknown; v2: unknown; v3: unknown };
+
+const greetingV1 = z.object({ to: z.string(), text: z.string() });
+const greetingV2 = z.object({ recipient: z.object({ name: z.string() }), text: z.string() });
+const greetingV3 = greetingV2.extend({ channel: z.string() });
+
+/** v1 → v2: `to` became `recipient.name`. */
+export const greetingV1toV2 = (data: unknown): unknown => {
+  const { to, text } = greetingV1.parse(data);
+  return { recipient: { name: to }, text };
+};
+/** v2 → v3: `channel` was added; old greetings went over stdio. */
+export const greetingV2toV3 = (data: unknown): unknown => ({ ...greetingV2.parse(data), channel: 'stdio' });
+
+/** A registry as a build from each era of GreetingSent would have it. */
+export const greetingRegistry = (version: 1 | 2 | 3): EventSchemaRegistry =>
+  new EventSchemaRegistry({
+    GreetingSent: { currentVersion: version, upcasters: { 1: greetingV1toV2, 2: greetingV2toV3 }, schemas: { 1: greetingV1, 2: greetingV2, 3: greetingV3 } },
+  });
+
+export const at = (second: number): string => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
+const meta = (second = 0, extra: Partial<EventMetadata> = {}): EventMetadata => ({ occurredAt: at(second), ...extra });
+export const invoked = (tool: string, n = 0): NewEvent => ({
+  type: 'ToolInvoked',
+  data: { tool, correlationId: `c-${n}`, durationMs: 1.5, outcome: 'success', argumentsDigest: `sha256:${n}`, resultSize: 42 },
+});
+const started: NewEvent = { type: 'ProviderStarted', data: { pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1.0.0' }, startupMs: 120 } };
+const stopped: NewEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
+
+/** Registers the cases every EventStore adapter must pass. */
+export function eventStoreContract(name: string, makeStore: MakeStore): void {
+  const withStore = async (test: (sut: StoreUnderTest) => Promise<void>, registry?: EventSchemaRegistry) => {
+    const sut = await makeStore(registry);
+    try {
+      await test(sut);
+    } finally {
+      await sut.cleanup();
+    }
+  };
+
+  describe(`${name} (EventStore contract)`, () => {
+    it('returns appended events with positions, versions and hashes, and reads them back identical', () =>
+      withStore(async ({ store }) => {
+        const stored = await store.append('provider-math', [started, invoked('add')], 0, meta(1, { correlationId: 'c-1' }));
+        assert.deepEqual(
+          stored.map((e) => [e.position, e.streamId, e.streamVersion, e.type, e.schemaVersion]),
+          [
+            [1, 'provider-math', 1, 'ProviderStarted', 1],
+            [2, 'provider-math', 2, 'ToolInvoked', 1],
+          ],
+        );
+        assert.deepEqual(stored[1]?.data, invoked('add').data);
+        for (const e of stored) assert.match(e.hash, /^[0-9a-f]{64}$/);
+        assert.notEqual(stored[0]?.hash, stored[1]?.hash);
+        assert.deepEqual(await store.readStream('provider-math'), stored);
+        assert.deepEqual(await store.readStream('provider-unknown'), []);
+      }));
+
+    it('numbers each stream from 1 and orders all events by global position', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started, invoked('x', 1)], 0, meta(1));
+        await store.append('provider-b', [started], 0, meta(2));
+        await store.append('provider-a', [invoked('x', 2)], 2, meta(3));
+        const all = await store.readAll();
+        assert.deepEqual(all.map((e) => [e.position, e.streamId, e.streamVersion]), [
+          [1, 'provider-a', 1],
+          [2, 'provider-a', 2],
+          [3, 'provider-b', 1],
+          [4, 'provider-a', 3],
+        ]);
+        assert.deepEqual((await store.readStream('provider-a')).map((e) => e.position), [1, 2, 4]);
+      }));
+
+    it('accepts expectedVersion 0 for a new stream only', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started], 0, meta());
+        await assert.rejects(store.append('provider-a', [stopped], 0, meta()), (e: unknown) => {
+          assert.ok(e instanceof ConcurrencyError);
+          assert.deepEqual([e.streamId, e.expectedVersion, e.actualVersion], ['provider-a', 0, 1]);
+          return true;
+        });
+      }));
+
+    it('rejects a stale or future expectedVersion with ConcurrencyError and writes nothing', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started, invoked('x')], 0, meta());
+        for (const expected of [1, 3]) {
+          await assert.rejects(store.append('provider-a', [stopped, stopped], expected, meta()), (e: unknown) => {
+            assert.ok(e instanceof ConcurrencyError);
+            assert.equal(e.actualVersion, 2);
+            return true;
+          });
+        }
+        assert.equal(await store.lastPosition(), 2);
+        assert.deepEqual((await store.readStream('provider-a')).map((e) => e.type), ['ProviderStarted', 'ToolInvoked']);
+        const next = await store.append('provider-a', [stopped], 2, meta());
+        assert.deepEqual([next[0]?.position, next[0]?.streamVersion], [3, 3]);
+      }));
+
+    it("appends at whatever version the stream is with 'any'", () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started], 'any', meta());
+        await store.append('provider-a', [invoked('x'), stopped], 'any', meta());
+        assert.deepEqual((await store.readStream('provider-a')).map((e) => e.streamVersion), [1, 2, 3]);
+        assert.deepEqual(await store.append('provider-a', [], 3, meta()), [], 'an empty append writes nothing');
+        assert.equal(await store.lastPosition(), 3);
+      }));
+
+    it('filters readStream by fromVersion, toPosition, since, types and limit', () =>
+      withStore(async ({ store }) => {
+        // provider-a: v1 started@10 (p1), v2 x@11 (p2), v3 y@12 (p4), v4 stopped@13 (p5), v5 z@14 (p6); p3 is provider-b
+        await store.append('provider-a', [started], 0, meta(10));
+        await store.append('provider-a', [invoked('x')], 1, meta(11));
+        await store.append('provider-b', [started], 0, meta(11));
+        await store.append('provider-a', [invoked('y')], 2, meta(12));
+        await store.append('provider-a', [stopped], 3, meta(13));
+        await store.append('provider-a', [invoked('z')], 4, meta(14));
+        const versions = async (options: Parameters<EventStore['readStream']>[1]) =>
+          (await store.readStream('provider-a', options)).map((e) => e.streamVersion);
+        assert.deepEqual(await versions({ fromVersion: 3 }), [3, 4, 5]);
+        assert.deepEqual(await versions({ toPosition: 4 }), [1, 2, 3]);
+        assert.deepEqual(await versions({ since: at(12) }), [3, 4, 5]);
+        assert.deepEqual(await versions({ since: '2025-01-01T12:00:12Z' }), [3, 4, 5], 'since in another ISO form');
+        assert.deepEqual(await versions({ types: ['ToolInvoked'] }), [2, 3, 5]);
+        assert.deepEqual(await versions({ types: ['ProviderStarted', 'ProviderStopped'] }), [1, 4]);
+        assert.deepEqual(await versions({ types: [] }), []);
+        assert.deepEqual(await versions({ limit: 2 }), [1, 2]);
+        assert.deepEqual(await versions({ limit: 0 }), []);
+        assert.deepEqual(await versions({ fromVersion: 2, toPosition: 5, types: ['ToolInvoked', 'ProviderStopped'], limit: 2 }), [2, 3]);
+        assert.deepEqual(await versions({ since: at(11), types: ['ToolInvoked'], limit: 1 }), [2]);
+      }));
+
+    it('filters readAll by fromPosition, types and limit', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started, invoked('x')], 0, meta());
+        await store.append('provider-b', [started, invoked('y'), stopped], 0, meta());
+        const positions = async (options: Parameters<EventStore['readAll']>[0]) => (await store.readAll(options)).map((e) => e.position);
+        assert.deepEqual(await positions({}), [1, 2, 3, 4, 5]);
+        assert.deepEqual(await positions({ fromPosition: 3 }), [3, 4, 5]);
+        assert.deepEqual(await positions({ fromPosition: 6 }), []);
+        assert.deepEqual(await positions({ types: ['ProviderStarted'] }), [1, 3]);
+        assert.deepEqual(await positions({ types: ['ToolInvoked'] }), [2, 4]);
+        assert.deepEqual(await positions({ types: ['ProviderStarted', 'ProviderStopped'], fromPosition: 2 }), [3, 5]);
+        assert.deepEqual(await positions({ limit: 2, fromPosition: 2 }), [2, 3]);
+        assert.deepEqual(await positions({ types: ['ToolInvoked', 'ProviderStopped'], limit: 2 }), [2, 4]);
+      }));
+
+    it('reports the last position, 0 when empty', () =>
+      withStore(async ({ store }) => {
+        assert.equal(await store.lastPosition(), 0);
+        await store.append('provider-a', [started, invoked('x')], 0, meta());
+        await store.append('provider-b', [started], 0, meta());
+        assert.equal(await store.lastPosition(), 3);
+      }));
+
+    it('verifies an intact chain, empty or not', () =>
+      withStore(async ({ store }) => {
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 0 });
+        await store.append('provider-a', [started, invoked('x')], 0, meta());
+        await store.append('provider-b', [started], 0, meta());
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 3 });
+      }));
+
+    it('round-trips metadata: occurredAt, correlationId, causationId; absent ids stay absent', () =>
+      withStore(async ({ store }) => {
+        const appended = [
+          ...(await store.append('provider-a', [started], 0, meta(5, { correlationId: 'corr-1', causationId: 'cause-1' }))),
+          ...(await store.append('provider-a', [stopped], 1, { occurredAt: at(6), correlationId: undefined })),
+        ];
+        const read = await store.readStream('provider-a');
+        assert.deepEqual(read[0]?.metadata, { occurredAt: at(5), correlationId: 'corr-1', causationId: 'cause-1' });
+        assert.deepEqual(read[1]?.metadata, { occurredAt: at(6) });
+        assert.deepEqual(appended, read, 'append returns what a read returns');
+      }));
+
+    it('upcasts events of an old schema version on read, step by step, as the frozen fixture says', () =>
+      withStore(async ({ store, reopen }) => {
+        assert.deepEqual(greetingV1toV2(greetingFixture.v1), greetingFixture.v2);
+        assert.deepEqual(greetingV2toV3(greetingFixture.v2), greetingFixture.v3);
+        const [old] = await store.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v1 }], 0, meta());
+        assert.equal(old?.schemaVersion, 1);
+        const v2Store = await reopen(greetingRegistry(2));
+        await v2Store.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v2 }], 1, meta());
+        const current = await reopen(greetingRegistry(3));
+        const [fresh] = await current.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v3 }], 2, meta());
+        assert.equal(fresh?.schemaVersion, 3);
+        const read = await current.readStream('stream-greetings');
+        assert.deepEqual(read.map((e) => [e.schemaVersion, e.data]), [
+          [3, greetingFixture.v3],
+          [3, greetingFixture.v3],
+          [3, greetingFixture.v3],
+        ]);
+        assert.equal(read[0]?.hash, old?.hash, 'upcasting does not touch the stored row');
+        assert.deepEqual((await current.readAll({ types: ['GreetingSent'] })).map((e) => e.schemaVersion), [3, 3, 3]);
+        assert.deepEqual(await current.verifyChain(), { ok: true, count: 3 });
+        await assert.rejects(v2Store.readStream('stream-greetings'), /newer/, 'a build that knows only v2 refuses v3 data');
+      }, greetingRegistry(1)));
+
+    it('writes a multi-event append all or nothing', () =>
+      withStore(async ({ store }) => {
+        const poisoned: NewEvent = { type: 'ToolInvoked', data: { tool: 'x', resultSize: 1n } };
+        await assert.rejects(store.append('provider-a', [started, invoked('x'), poisoned], 0, meta()), TypeError);
+        assert.equal(await store.lastPosition(), 0);
+        assert.deepEqual(await store.readAll(), []);
+        const [a, b] = await Promise.all([
+          store.append('provider-a', [started, invoked('x', 1), invoked('x', 2)], 0, meta(1, { correlationId: 'a' })),
+          store.append('provider-b', [started, stopped], 0, meta(2, { correlationId: 'b' })),
+        ]);
+        const runs = [a, b].map((events) => events?.map((e) => e.position) ?? []);
+        for (const run of runs) assert.deepEqual(run, run.map((_, i) => (run[0] ?? 0) + i), 'an append takes consecutive positions');
+        assert.deepEqual((await store.readStream('provider-a')).map((e) => [e.streamVersion, e.metadata.correlationId]), [
+          [1, 'a'],
+          [2, 'a'],
+          [3, 'a'],
+        ]);
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 5 });
+      }));
+
+    it('keeps one chain and one version order for two stores over the same data', () =>
+      withStore(async ({ store, reopen }) => {
+        const other = await reopen();
+        await store.append('provider-a', [started], 0, meta());
+        await other.append('provider-a', [invoked('x')], 1, meta());
+        await assert.rejects(store.append('provider-a', [stopped], 1, meta()), ConcurrencyError);
+        await store.append('provider-b', [started], 0, meta());
+        await other.append('provider-b', [stopped], 1, meta());
+        await store.append('provider-a', [stopped], 2, meta());
+        assert.deepEqual((await other.readAll()).map((e) => [e.position, e.streamId, e.streamVersion]), [
+          [1, 'provider-a', 1],
+          [2, 'provider-a', 2],
+          [3, 'provider-b', 1],
+          [4, 'provider-b', 2],
+          [5, 'provider-a', 3],
+        ]);
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 5 });
+      }));
+
+    it('rejects calls once closed', () =>
+      withStore(async ({ store }) => {
+        await store.close();
+        await assert.rejects(store.readAll(), /closed/);
+        await assert.rejects(store.append('provider-a', [started], 0, meta()), /closed/);
+      }));
+  });
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import type { EventStore } from '../../src/application/ports/event-store.js';
+import type { EventSchemaRegistry } from '../../src/infrastructure/persistence/event-schemas.js';
+import { hashEventRow } from '../../src/infrastructure/persistence/hash-chain.js';
+import { openSqliteEventStore, type SqliteEventStoreOptions } from '../../src/infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { at, eventStoreContract, greetingFixture, greetingRegistry, invoked } from './event-store.contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'hangar-sqlite-store-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const freshPath = () => join(root, `case-${++counter}`, 'events.db');
+
+eventStoreContract('SqliteEventStore', async (registry?: EventSchemaRegistry) => {
+  const path = freshPath();
+  const stores: EventStore[] = [];
+  const open = (r?: EventSchemaRegistry) => {
+    const store = openSqliteEventStore(path, { registry: r });
+    stores.push(store);
+    return store;
+  };
+  return {
+    store: open(registry),
+    reopen: async (r?: EventSchemaRegistry) => open(r),
+    cleanup: async () => {
+      for (const store of stores) await store.close();
+      rmSync(join(path, '..'), { recursive: true, force: true });
+    },
+  };
+});
+
+/** Opens a store, runs `test`, closes it (also on failure). */
+const using = async <T>(path: string, options: SqliteEventStoreOptions, test: (store: EventStore) => Promise<T>): Promise<T> => {
+  const store = openSqliteEventStore(path, options);
+  try {
+    return await test(store);
+  } finally {
+    await store.close();
+  }
+};
+
+/** A store file with five events over two streams, closed. */
+const seeded = async (): Promise<string> => {
+  const path = freshPath();
+  await using(path, {}, async (store) => {
+    await store.append('provider-math', [invoked('add', 1), invoked('add', 2)], 0, { occurredAt: at(1) });
+    await store.append('provider-fs', [invoked('read', 3)], 0, { occurredAt: at(2), correlationId: 'c-3' });
+    await store.append('provider-math', [invoked('sub', 4), invoked('mul', 5)], 2, { occurredAt: at(3) });
+  });
+  return path;
+};
+
+const tamper = (path: string, sql: string, ...params: unknown[]) => {
+  const db = new Database(path);
+  try {
+    assert.equal(db.prepare(sql).run(...params).changes, 1, `tampering statement changed one row: ${sql}`);
+  } finally {
+    db.close();
+  }
+};
+
+describe('SqliteEventStore (file)', () => {
+  it('creates the parent folder, keeps events across close and reopen, and folds the WAL back on close', async () => {
+    const path = await seeded();
+    assert.equal(existsSync(`${path}-wal`), false, 'the last connection to close checkpoints and removes the WAL');
+    await using(path, {}, async (store) => {
+      assert.equal(await store.lastPosition(), 5);
+      assert.deepEqual((await store.readStream('provider-math')).map((e) => (e.data as { tool: string }).tool), ['add', 'add', 'sub', 'mul']);
+      const [next] = await store.append('provider-math', [invoked('div', 6)], 4, { occurredAt: at(4) });
+      assert.deepEqual([next?.position, next?.streamVersion], [6, 5]);
+      assert.deepEqual(await store.verifyChain(), { ok: true, count: 6 });
+    });
+  });
+
+  it('runs in WAL mode at the current schema version', async () => {
+    const path = freshPath();
+    await using(path, {}, async () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+        assert.equal(db.pragma('user_version', { simple: true }), 1);
+      } finally {
+        db.close();
+      }
+    });
+  });
+
+  it('refuses a file written by a newer schema', async () => {
+    const path = await seeded();
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.throws(() => openSqliteEventStore(path), /schema version 99/);
+  });
+
+  const cases: readonly [string, string, readonly unknown[], number, RegExp][] = [
+    ['a row whose data was altered', "UPDATE events SET data = replace(data, '\"add\"', '\"sub\"') WHERE position = ?", [2], 2, /hash/],
+    ['a deleted row', 'DELETE FROM events WHERE position = ?', [3], 3, /missing/],
+    ['a deleted first row', 'DELETE FROM events WHERE position = ?', [1], 1, /missing/],
+    ['an altered hash', 'UPDATE events SET hash = ? WHERE position = 4', ['f'.repeat(64)], 4, /hash/],
+    ['altered metadata', 'UPDATE events SET metadata = ? WHERE position = 3', ['{"correlationId":"forged"}'], 3, /hash/],
+    ['an altered occurred_at', 'UPDATE events SET occurred_at = ? WHERE position = 5', [at(59)], 5, /hash/],
+    ['a moved stream version', 'UPDATE events SET stream_version = 9 WHERE position = ?', [5], 5, /hash/],
+    ['a mistyped column', "UPDATE events SET data = x'7b7d' WHERE position = ?", [2], 2, /column/],
+  ];
+  for (const [what, sql, params, position, reason] of cases) {
+    it(`names the position of ${what} in verifyChain`, async () => {
+      const path = await seeded();
+      tamper(path, sql, ...params);
+      await using(path, {}, async (store) => {
+        const result = await store.verifyChain();
+        if (result.ok) assert.fail(`verifyChain missed ${what}`);
+        assert.equal(result.position, position);
+        assert.match(result.reason, reason);
+        assert.equal(result.count, position - 1);
+      });
+    });
+  }
+
+  it('catches a forged row whose own hash was recomputed, at the next row', async () => {
+    const path = await seeded();
+    const db = new Database(path);
+    const row = db
+      .prepare('SELECT position, stream_id AS streamId, stream_version AS streamVersion, type, schema_version AS schemaVersion, data, metadata, occurred_at AS occurredAt FROM events WHERE position = 2')
+      .get() as Parameters<typeof hashEventRow>[1];
+    const previous = db.prepare('SELECT hash FROM events WHERE position = 1').pluck().get() as string;
+    const forged = { ...row, data: row.data.replace('"add"', '"rm"') };
+    db.prepare('UPDATE events SET data = ?, hash = ? WHERE position = 2').run(forged.data, hashEventRow(previous, forged));
+    db.close();
+    await using(path, {}, async (store) => {
+      const result = await store.verifyChain();
+      assert.deepEqual(result.ok ? undefined : [result.position, result.count], [3, 2]);
+    });
+  });
+
+  it('reads a stored schema-version-1 row (frozen fixture) upcast to the current version 3', async () => {
+    const path = freshPath();
+    await using(path, {}, async () => undefined);
+    const content = {
+      position: 1,
+      streamId: 'stream-greetings',
+      streamVersion: 1,
+      type: greetingFixture.type,
+      schemaVersion: 1,
+      data: JSON.stringify(greetingFixture.v1),
+      metadata: '{}',
+      occurredAt: at(7),
+    };
+    const db = new Database(path);
+    db.prepare(
+      'INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(...Object.values(content), hashEventRow('0'.repeat(64), content));
+    db.close();
+    await using(path, { registry: greetingRegistry(3) }, async (store) => {
+      const [event] = await store.readStream('stream-greetings');
+      assert.deepEqual([event?.schemaVersion, event?.data, event?.metadata], [3, greetingFixture.v3, { occurredAt: at(7) }]);
+      assert.deepEqual(await store.verifyChain(), { ok: true, count: 1 });
+    });
+  });
+
+  it('lets a read-only store read, and verify, while a writer appends', async () => {
+    const path = freshPath();
+    await using(path, {}, async (writer) => {
+      await writer.append('provider-math', [invoked('add', 1)], 0, { occurredAt: at(1) });
+      await using(path, { readonly: true }, async (reader) => {
+        assert.equal(await reader.lastPosition(), 1);
+        for (let v = 1; v <= 50; v++) await writer.append('provider-math', [invoked('add', v + 1)], v, { occurredAt: at(2) });
+        assert.equal((await reader.readStream('provider-math')).length, 51);
+        assert.deepEqual(await reader.verifyChain(), { ok: true, count: 51 });
+        await assert.rejects(reader.append('provider-math', [invoked('add')], 51, { occurredAt: at(3) }), /read-only/);
+      });
+      assert.equal(await writer.lastPosition(), 51);
+    });
+  });
+
+  it('refuses a read-only open of a file that does not exist, without creating it', () => {
+    const path = join(root, 'nowhere', 'events.db');
+    assert.throws(() => openSqliteEventStore(path, { readonly: true }));
+    assert.equal(existsSync(join(root, 'nowhere')), false);
+  });
+});
