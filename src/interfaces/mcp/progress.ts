@@ -7,6 +7,15 @@ export const PROGRESS_TOTAL = 100;
 const CEILING = 99;
 const STAGE_AT: Record<Stage, number> = { cold_start: 5, launching: 10, ready: 30, executing: 40, retrying: 0, complete: 100, failed: 100 };
 const PROVIDER_FROM = 40;
+/**
+ * The SDK's client handles notifications a microtask later than responses: a progress notification
+ * read in the same chunk as the result finds its handler already gone and is dropped. Pausing this long
+ * after the final notification lets it reach the client in a read of its own.
+ */
+export const FINAL_FLUSH_MS = 15;
+
+/** Waits FINAL_FLUSH_MS (see above). */
+export const flushProgress = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, FINAL_FLUSH_MS));
 const PROVIDER_SPAN = 55;
 
 type Send = (progress: number, total: number, message: string) => Promise<void>;
@@ -26,26 +35,28 @@ export class StageProgress {
     private readonly onSendError: (error: unknown) => void = () => undefined,
   ) {}
 
-  stage(stage: Stage, text: string): void {
+  /** Sends a stage. Await the final one (`complete`, `failed`) before answering: a client drops progress that arrives after the result. */
+  stage(stage: Stage, text: string): Promise<void> {
     const final = stage === 'complete' || stage === 'failed';
-    this.emit(final ? PROGRESS_TOTAL : this.next(STAGE_AT[stage]), `[${stage}] ${text}`, final);
+    return this.emit(final ? PROGRESS_TOTAL : this.next(STAGE_AT[stage]), `[${stage}] ${text}`, final);
   }
 
   /** Relays a progress notification the provider sent for the call. */
   provider(update: ProgressUpdate): void {
     const target = update.total && update.total > 0 ? PROVIDER_FROM + PROVIDER_SPAN * Math.min(1, update.progress / update.total) : 0;
     const detail = update.message ?? `${update.progress}${update.total ? `/${update.total}` : ''}`;
-    this.emit(this.next(target), `[executing] ${detail}`, false);
+    void this.emit(this.next(target), `[executing] ${detail}`, false);
   }
 
   private next(target: number): number {
     return target > this.last ? Math.min(target, CEILING) : this.last + (CEILING - this.last) / 2;
   }
 
-  private emit(value: number, message: string, final: boolean): void {
-    if (this.done || value <= this.last) return;
+  private emit(value: number, message: string, final: boolean): Promise<void> {
+    if (this.done || value <= this.last) return Promise.resolve();
     this.last = value;
     this.done = final;
-    this.send(value, PROGRESS_TOTAL, message).catch(this.onSendError);
+    const sent = this.send(value, PROGRESS_TOTAL, message).catch(this.onSendError);
+    return final ? sent.then(flushProgress) : sent;
   }
 }

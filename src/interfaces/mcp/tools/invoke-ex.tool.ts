@@ -36,15 +36,15 @@ const run = async (args: Input, context: ToolContext, withStages: boolean) => {
       signal,
       maxRetries: args.max_retries,
       retryOnError: args.retry_on_error,
-      onStage: reporter ? (stage, text) => reporter.stage(stage, text) : undefined,
+      onStage: reporter ? (stage, text) => void reporter.stage(stage, text) : undefined,
       onProgress: reporter ? (update) => reporter.provider(update) : undefined,
-      onRetry: reporter ? (r) => reporter.stage('retrying', `Attempt ${r.attempt} failed (${r.error_code}); retrying in ${r.delay_ms} ms`) : undefined,
+      onRetry: reporter ? (r) => void reporter.stage('retrying', `Attempt ${r.attempt} failed (${r.error_code}); retrying in ${r.delay_ms} ms`) : undefined,
     });
-    reporter?.stage('complete', `Operation completed in ${Date.now() - started} ms`);
+    await reporter?.stage('complete', `Operation completed in ${Date.now() - started} ms`);
     return { ...result, _retry_metadata: metadata };
   } catch (thrown) {
     const error = toDomainError(thrown);
-    reporter?.stage('failed', `${error.code}: ${error.message}`);
+    await reporter?.stage('failed', `${error.code}: ${error.message}`);
     const failed = errorResult(error, correlationId);
     const metadata = thrown instanceof RetriesExhausted ? thrown.metadata : undefined;
     return {

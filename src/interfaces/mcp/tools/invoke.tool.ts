@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flushProgress } from '../progress.js';
 import { providerIdSchema, timeoutSchema, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
 import { defineTool } from '../registry-tool.js';
 
@@ -16,8 +17,9 @@ export const registryInvoke = defineTool({
     })
     .strict(),
   annotations: { readOnlyHint: false, openWorldHint: true },
-  handler: async (input, { app, correlationId, signal, progress }) =>
-    app.invoke({
+  handler: async (input, { app, correlationId, signal, progress }) => {
+    let relayed: Promise<void> | undefined;
+    const result = await app.invoke({
       provider: input.provider,
       tool: input.tool,
       arguments: input.arguments,
@@ -25,6 +27,9 @@ export const registryInvoke = defineTool({
       correlationId,
       signal,
       // The provider's own progress is relayed as it sent it, under the caller's token.
-      onProgress: progress ? (u) => void progress(u.progress, u.total, u.message).catch(() => undefined) : undefined,
-    }),
+      onProgress: progress ? (u) => void (relayed = progress(u.progress, u.total, u.message).catch(() => undefined)) : undefined,
+    });
+    if (relayed) await relayed.then(flushProgress);
+    return result;
+  },
 });
