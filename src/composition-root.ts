@@ -58,6 +58,8 @@ export interface Overrides {
   readonly logger?: Logger;
   readonly runtime?: ProviderRuntime;
   readonly store?: EventStore;
+  /** Health-check ping timeout (default 5 s). */
+  readonly healthPingTimeoutMs?: number;
 }
 
 const T = {
@@ -121,6 +123,7 @@ export const buildContainer = (config: HangarConfig, overrides: Overrides = {}):
       providers: config.providers,
       repository: get(T.Repository),
       support: { clock: get(T.Clock), ids: get(T.Ids), logger: get(T.Logger) },
+      ...(overrides.healthPingTimeoutMs === undefined ? {} : { pingTimeoutMs: overrides.healthPingTimeoutMs }),
     }),
   );
   c.bind<RateLimiter>(T.RateLimiter).toDynamicValue(() => new RateLimiter(config.rateLimit ?? { rps: 10, burst: 20 }, get(T.Clock)));

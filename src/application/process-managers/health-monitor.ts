@@ -14,6 +14,8 @@ export interface HealthMonitorDeps {
   readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly repository: ProviderRepository;
   readonly support: { readonly clock: Clock; readonly ids: IdGenerator; readonly logger: Logger };
+  /** How long a ping may take; default HEALTH_PING_TIMEOUT_MS. */
+  readonly pingTimeoutMs?: number;
 }
 
 /** Routine health figures (passes are metrics, not events). */
@@ -40,7 +42,7 @@ export const healthMonitor = (deps: HealthMonitorDeps) => {
     let ok = true;
     let message = 'pong';
     try {
-      await session.connection.ping(HEALTH_PING_TIMEOUT_MS);
+      await session.connection.ping(deps.pingTimeoutMs ?? HEALTH_PING_TIMEOUT_MS);
     } catch (error) {
       ok = false;
       message = toDomainError(error).message;
