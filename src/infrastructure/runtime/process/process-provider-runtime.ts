@@ -12,6 +12,7 @@ import type {
 } from '../../../application/ports/provider-runtime.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
+import { GroupWatchdog } from './group-watchdog.js';
 import { LineTransport } from './line-transport.js';
 import { StderrTail } from './stderr-tail.js';
 import { startFailureRetryable, startFailureSummary, startHint, type StartFailureFacts } from './start-hints.js';
@@ -59,14 +60,17 @@ const ToolPageSchema = z.looseObject({
 });
 const MAX_TOOL_PAGES = 1000;
 
-// Provider process groups still alive; killed synchronously if the hangar exits normally.
+// Provider process groups still alive; killed synchronously if the hangar exits normally, and by the
+// watchdog process if the hangar dies without running any exit hook (SIGKILL, OOM kill).
 const livePids = new Set<number>();
+const watchdog = new GroupWatchdog();
 let exitHookInstalled = false;
 const killLiveGroups = (): void => {
   for (const pid of livePids) signalGroup(pid, 'SIGKILL');
 };
 const track = (pid: number): void => {
   livePids.add(pid);
+  watchdog.add(pid);
   if (!exitHookInstalled) {
     process.on('exit', killLiveGroups);
     exitHookInstalled = true;
@@ -370,6 +374,7 @@ class ProcessConnection implements ProviderConnection {
     this.exit = { exitCode: code, signal, expected: this.stopping };
     if (this.pid !== null) {
       livePids.delete(this.pid);
+      watchdog.remove(this.pid);
       signalGroup(this.pid, 'SIGKILL', true); // never an orphan: whatever the provider left in its group goes too
     }
     // Exit can be reported before stderr is fully read; wait briefly so the tail includes the last words.
