@@ -1,14 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 import { Command, InvalidArgumentError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import type { HangarConfig } from './application/config.js';
-import { createHangar } from './composition-root.js';
 import { formatProblems, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
-import { createLogger } from './infrastructure/logging/pino-logger.js';
-import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
 import { auditVerifyCommand, historyCommand, validateCommand, type CliOutcome } from './interfaces/cli/commands.js';
-import { serveStdio } from './interfaces/mcp/stdio.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
+
+// Heavy modules are imported where they are needed, so that `serve` answers `initialize` and
+// `tools/list` while the registry is still booting, and `validate` never loads them at all.
+const openStore = async (path: string) => (await import('./infrastructure/persistence/sqlite/sqlite-event-store.js')).openSqliteEventStore(path, { readonly: true });
 
 const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
 
@@ -64,9 +64,14 @@ program
   .option(configOption, configHelp)
   .action(async (options: { config?: string }) => {
     const config = configFrom(options);
+    const [{ createLogger }, { serveStdio }] = await Promise.all([import('./infrastructure/logging/pino-logger.js'), import('./interfaces/mcp/stdio.js')]);
     const logger = createLogger();
-    const hangar = await createHangar(config, { logger });
-    await serveStdio(hangar, VERSION);
+    const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger }));
+    hangar.catch((error: unknown) => {
+      logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });
+      process.exit(1);
+    });
+    await serveStdio(hangar, logger, VERSION);
   });
 
 program
@@ -84,7 +89,7 @@ program
   .option('-n, --limit <count>', 'only the most recent <count> events', positiveInt)
   .action(async (provider: string, options: { config?: string; json?: boolean; limit?: number }) => {
     const config = configFrom(options);
-    const store = openSqliteEventStore(config.eventStore.path, { readonly: true });
+    const store = await openStore(config.eventStore.path);
     const outcome = await historyCommand(store, provider, { json: options.json === true, limit: options.limit });
     await store.close();
     finish(outcome);
@@ -98,7 +103,7 @@ program
   .option(configOption, configHelp)
   .action(async (options: { config?: string }) => {
     const config = configFrom(options);
-    const store = openSqliteEventStore(config.eventStore.path, { readonly: true });
+    const store = await openStore(config.eventStore.path);
     const outcome = await auditVerifyCommand(store, config.eventStore.path);
     await store.close();
     finish(outcome);

@@ -1,4 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
 import type { ArgumentsValidator } from '../../application/ports/arguments-validator.js';
 import type { Logger } from '../../application/ports/logger.js';
 
@@ -8,7 +9,15 @@ import type { Logger } from '../../application/ports/logger.js';
  * are allowed; a schema Ajv cannot compile accepts anything, leaving the judgement to the provider.
  */
 export class AjvArgumentsValidator implements ArgumentsValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, addUsedSchema: false });
+  // Ajv (a CommonJS package) is loaded with the first schema to check: an idle hangar never needs it.
+  private ajvInstance: AjvClass | undefined;
+  private get ajv(): AjvClass {
+    if (!this.ajvInstance) {
+      const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+      this.ajvInstance = new Ajv({ strict: false, allErrors: true, validateSchema: false, addUsedSchema: false });
+    }
+    return this.ajvInstance;
+  }
   private readonly compiled = new WeakMap<object, ValidateFunction | null>();
 
   constructor(private readonly logger?: Logger) {}

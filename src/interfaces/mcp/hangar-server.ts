@@ -53,13 +53,17 @@ const invalidArguments = (tool: string, error: z.ZodError) =>
  * schemas, tools/call with input validation and the rich error shape. Transport-agnostic: stdio and
  * Streamable HTTP connect the same server.
  */
-export const createHangarServer = (app: Application, logger: Logger, version: string): Server => {
+export const createHangarServer = (ready: Application | Promise<Application>, logger: Logger, version: string): Server => {
+  let booted: Application | undefined;
+  const appReady = Promise.resolve(ready).then((app) => (booted = app));
+  appReady.catch(() => undefined);
   const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
   const byName = new Map(REGISTRY_TOOLS.map((t) => [t.name, t]));
   const tools = REGISTRY_TOOLS.map(listing);
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const app = booted ?? (await appReady);
     const correlationId = app.ids.correlationId();
     const tool = byName.get(request.params.name);
     try {

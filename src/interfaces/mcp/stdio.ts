@@ -6,7 +6,6 @@ import { createHangarServer } from './hangar-server.js';
 /** What serving needs of a booted hangar. */
 export interface Servable {
   readonly app: Application;
-  readonly logger: Logger;
   shutdown(): Promise<void>;
 }
 
@@ -22,20 +21,26 @@ const guardStdout = (): void => {
 };
 
 /**
- * Serves the hangar over stdio until the client closes stdin or a signal arrives; then stops every
- * provider, closes the store and exits 0.
+ * Serves the hangar over stdio while it boots (initialize and tools/list need no registry; tool calls
+ * wait for it) and until the client closes stdin or a signal arrives; then stops every provider, closes
+ * the store and exits 0.
  */
-export const serveStdio = async (hangar: Servable, version: string): Promise<void> => {
+export const serveStdio = async (booting: Promise<Servable>, logger: Logger, version: string): Promise<void> => {
   guardStdout();
-  const server = createHangarServer(hangar.app, hangar.logger, version);
+  const server = createHangarServer(
+    booting.then((h) => h.app),
+    logger,
+    version,
+  );
   let closing = false;
   const close = (why: string) => {
     if (closing) return;
     closing = true;
-    hangar.logger.info('shutting down', { why });
+    logger.info('shutting down', { why });
     void (async () => {
       await server.close().catch(() => undefined);
-      await hangar.shutdown().catch((e: unknown) => hangar.logger.error('shutdown failed', { error: String(e) }));
+      const hangar = await booting.catch(() => undefined);
+      await hangar?.shutdown().catch((e: unknown) => logger.error('shutdown failed', { error: String(e) }));
       process.exit(0);
     })();
   };

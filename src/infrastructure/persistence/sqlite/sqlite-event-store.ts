@@ -30,6 +30,8 @@ export interface SqliteEventStoreOptions {
   readonly backgroundCheckpoint?: boolean | undefined;
 }
 
+/** Appends after which the background checkpointer starts (before that, SQLite's autocheckpoint). */
+const CHECKPOINTER_AFTER_APPENDS = 256;
 // A checkpoint on the append path costs milliseconds (two fsyncs), so a worker checkpoints every 20 ms.
 // A PASSIVE checkpoint cannot restart the WAL while appends keep coming, though, so in a sustained burst
 // the WAL grows until the writer's own autocheckpoint, kept as a backstop at 16384 pages (64 MB), restarts it.
@@ -74,6 +76,8 @@ export class SqliteEventStore implements EventStore {
   private readonly appendTx: Database.Transaction<(...args: AppendArgs) => { stored: StoredEvent[]; cache: WriterCache }>;
   private cache: WriterCache | undefined;
   private checkpointer: { readonly worker: Worker; readonly exited: Promise<unknown> } | undefined;
+  private lazyCheckpointerPath: string | undefined;
+  private appendsSinceOpen = 0;
 
   /** Opens (and for writing, creates and migrates) the store at `path`; the parent folder must exist. */
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
@@ -92,7 +96,10 @@ export class SqliteEventStore implements EventStore {
         // or power loss can lose the last commits, never corrupt the file. FULL would fsync every append.
         this.db.pragma('synchronous = NORMAL');
         migrate(this.db);
-        if ((options.backgroundCheckpoint ?? true) && !this.db.memory) this.startCheckpointer(path);
+        // A quiet hangar needs no checkpoint thread (a worker costs memory and wakes 50 times a second):
+        // SQLite's own autocheckpoint serves until appends pile up, then the worker takes over.
+        this.db.pragma('wal_autocheckpoint = 1000');
+        this.lazyCheckpointerPath = (options.backgroundCheckpoint ?? true) && !this.db.memory ? path : undefined;
       }
     } catch (error) {
       this.db.close();
@@ -117,6 +124,10 @@ export class SqliteEventStore implements EventStore {
     try {
       const { stored, cache } = this.appendTx.immediate(streamId, events, expectedVersion, encoded);
       this.cache = cache; // only once COMMIT succeeded
+      if (this.lazyCheckpointerPath !== undefined && ++this.appendsSinceOpen >= CHECKPOINTER_AFTER_APPENDS) {
+        this.startCheckpointer(this.lazyCheckpointerPath);
+        this.lazyCheckpointerPath = undefined;
+      }
       return stored;
     } catch (error) {
       this.cache = undefined;

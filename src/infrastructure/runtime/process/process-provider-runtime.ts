@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { ProgressCallback } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -108,7 +108,7 @@ export class ProcessProviderRuntime implements ProviderRuntime {
       const facts: StartFailureFacts = { command: [], cwd: spec.cwd, exitCode: null, signal: null, timedOut: false, timeoutMs: options.startTimeoutMs, stderrTail: '' };
       throw startFailed(spec, facts);
     }
-    const child = spawnProvider(first === 'node' ? process.execPath : first, args, spec);
+    const child = spawnProvider(await loadExeca(), first === 'node' ? process.execPath : first, args, spec);
     const connection = new ProcessConnection(child, spec, options, this.options);
     await connection.open(options.startTimeoutMs);
     return connection;
@@ -125,7 +125,11 @@ const startFailed = (spec: LaunchSpec, facts: StartFailureFacts): DomainError =>
     retryable: startFailureRetryable(facts),
   });
 
-const spawnProvider = (file: string, args: readonly string[], spec: LaunchSpec) =>
+// execa is loaded with the first provider start: a hangar whose providers are all cold never pays for it.
+let execaModule: Promise<typeof Execa> | undefined;
+const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa').then((m) => m.execa));
+
+const spawnProvider = (execa: typeof Execa, file: string, args: readonly string[], spec: LaunchSpec) =>
   execa(file, args, {
     cwd: spec.cwd,
     env: providerEnvironment(spec.env),
