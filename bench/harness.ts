@@ -20,6 +20,9 @@ export interface Connected {
 
 /** A client connected over stdio to `args` run by this Node.js. */
 export const connect = async (args: string[], env: Record<string, string> = {}): Promise<Connected> => {
+  // The hangar runs as its bin runs it (see the shebang of src/main.ts).
+  if (args[0] === HANGAR_MAIN) args = ['--max-semi-space-size=2', ...args];
+  else if (args.includes(HANGAR_MAIN) && !args.some((a) => a.startsWith('--max-semi'))) args = ['--max-semi-space-size=2', ...args];
   const transport = new StdioClientTransport({ command: process.execPath, args, env: { PATH: process.env['PATH'] ?? '', MCP_LOG_LEVEL: 'warn', MCP_RATE_LIMIT_RPS: '1000000', MCP_RATE_LIMIT_BURST: '1000000', ...env }, stderr: 'ignore' });
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(transport);

@@ -2,6 +2,7 @@
  * `npm run bench`: mcp-hangar against a baseline measured in the same run. Not a test: it prints figures
  * and ratios, and never fails on them.
  */
+import { benchBookkeeping } from './bookkeeping.bench.js';
 import { benchEventStore } from './event-store.bench.js';
 import { HANGAR_MAIN, MATH_SERVER, connect, hangarConfig, latencies, mathProvider, median, percentile, rssMb, throughput } from './harness.js';
 
@@ -49,18 +50,40 @@ const coldStart = async () => {
   const cfg = hangarConfig(mathProvider('math'));
   const hangar = await connect([HANGAR_MAIN, 'serve', '--config', cfg.path]);
   const through: number[] = [];
+  const crowd: number[] = [];
+  const spawns: number[] = [];
+  const invoke = (a: number) => hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a, b: 2 } } });
+  const starts = async () =>
+    ((await hangar.client.callTool({ name: 'registry_history', arguments: { provider: 'math', types: ['ProviderStarted'], limit: 1000 } })).structuredContent as { events: unknown[] }).events.length;
   try {
     for (let i = 0; i < ROUNDS; i++) {
       await hangar.client.callTool({ name: 'registry_stop', arguments: { provider: 'math' } });
       const t = performance.now();
-      await hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } } });
+      await invoke(1);
       through.push(performance.now() - t);
+    }
+    for (let i = 0; i < ROUNDS; i++) {
+      await hangar.client.callTool({ name: 'registry_stop', arguments: { provider: 'math' } });
+      const before = await starts();
+      const t = performance.now();
+      await Promise.all(Array.from({ length: 20 }, (_, k) => invoke(k)));
+      crowd.push(performance.now() - t);
+      spawns.push((await starts()) - before);
     }
   } finally {
     await hangar.close();
     cfg.cleanup();
   }
   row('cold start + first call (ms)', median(direct), median(through), `${(median(through) / median(direct)).toFixed(2)}×`, '');
+  row('20 concurrent calls, cold (ms)', '', median(crowd), `${(median(crowd) / median(through)).toFixed(2)}× one cold call`, '≤ 1.2×');
+  row('  spawns per 20 concurrent cold calls', '', Math.max(...spawns), '', 'exactly 1');
+};
+
+const bookkeeping = async () => {
+  const b = await benchBookkeeping();
+  row('hangar bookkeeping per call, in-process (µs)', b.baselineUs, b.invokeUs, '', '< 50');
+  row('  of which the durable ToolInvoked append (µs)', '', b.appendUs, '', '');
+  row('registry_invoke via MCP in-process (µs)', '', b.mcpPathUs, '', '');
 };
 
 const boot = async () => {
@@ -93,6 +116,7 @@ await warmCalls();
 await coldStart();
 await boot();
 await store();
+await bookkeeping();
 
 const header = ['measure', 'direct (baseline)', 'through hangar', 'ratio', 'target'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 
 /** Limits and hooks of a {@link LineTransport}. */
 export interface LineTransportOptions {
@@ -169,7 +169,7 @@ export class LineTransport implements Transport {
       this.skip(line);
       return;
     }
-    if (!JSONRPCMessageSchema.safeParse(parsed).success) {
+    if (!looksLikeJsonRpc(parsed)) {
       this.skip(line);
       return;
     }
@@ -226,3 +226,14 @@ export class LineTransport implements Transport {
     wake?.();
   };
 }
+
+/**
+ * Tells JSON-RPC 2.0 messages from other JSON a provider may print (structured logs): `jsonrpc: "2.0"`
+ * and a method or an id. The SDK validates each message's full shape itself, so a full schema parse
+ * here would only do that work twice on every line.
+ */
+const looksLikeJsonRpc = (value: unknown): boolean => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const message = value as { jsonrpc?: unknown; method?: unknown; id?: unknown };
+  return message.jsonrpc === '2.0' && (typeof message.method === 'string' || typeof message.id === 'string' || typeof message.id === 'number');
+};

@@ -370,6 +370,7 @@ class ProcessConnection implements ProviderConnection {
     // The session broke while the process runs (stdout closed, overlong line, stdin failed): it is
     // unusable. Give it a moment to exit by itself so its own exit code is reported, then kill it.
     this.log?.debug('provider session closed unexpectedly', { reason: this.transport.closeReason });
+    this.child.ref(); // failed calls wait for the exit: keep the loop alive until it comes
     setTimeout(() => this.kill('SIGKILL'), 200).unref();
   }
 
