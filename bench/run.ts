@@ -4,7 +4,7 @@
  */
 import { benchBookkeeping } from './bookkeeping.bench.js';
 import { benchEventStore } from './event-store.bench.js';
-import { HANGAR_MAIN, MATH_SERVER, connect, hangarConfig, latencies, mathProvider, median, percentile, rssMb, throughput } from './harness.js';
+import { BYTE_RELAY, HANGAR_MAIN, MATH_SERVER, connect, hangarConfig, latencies, mathProvider, median, percentile, rssMb, throughput } from './harness.js';
 
 const WARM_CALLS = Number(process.env['BENCH_CALLS'] ?? 3000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
@@ -15,23 +15,29 @@ const add = { name: 'add', arguments: { a: 1, b: 2 } };
 
 const warmCalls = async () => {
   const direct = await connect([MATH_SERVER]);
+  const relay = await connect([BYTE_RELAY, MATH_SERVER]);
   const cfg = hangarConfig(mathProvider('math'));
   const hangar = await connect([HANGAR_MAIN, 'serve', '--config', cfg.path]);
   try {
     const viaHangar = () => hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } } });
     const viaDirect = () => direct.client.callTool(add);
-    await latencies(viaDirect, 300);
-    await latencies(viaHangar, 300);
+    const viaRelay = () => relay.client.callTool(add);
+    for (const warm of [viaDirect, viaRelay, viaHangar]) await latencies(warm, 500);
     const d = await latencies(viaDirect, WARM_CALLS);
+    const r = await latencies(viaRelay, WARM_CALLS);
     const h = await latencies(viaHangar, WARM_CALLS);
     row('warm call p50 (ms)', percentile(d, 50), percentile(h, 50), `${(percentile(h, 50) / percentile(d, 50)).toFixed(2)}×`, '≤ 2.3×');
+    row('  a byte relay, the floor of any stdio hop (ms)', '', percentile(r, 50), `${(percentile(r, 50) / percentile(d, 50)).toFixed(2)}×`, '');
     row('warm call p99 (ms)', percentile(d, 99), percentile(h, 99), `${(percentile(h, 99) / percentile(d, 99)).toFixed(2)}×`, '');
     const dt = await throughput(viaDirect, WARM_CALLS, 16);
+    const rt = await throughput(viaRelay, WARM_CALLS, 16);
     const ht = await throughput(viaHangar, WARM_CALLS, 16);
     row('16 in flight (calls/s)', dt, ht, `${(ht / dt).toFixed(2)}×`, '≥ 0.45×');
+    row('  a byte relay (calls/s)', '', rt, `${(rt / dt).toFixed(2)}×`, '');
     row('hangar RSS after calls (MB)', '', rssMb(hangar.pid as number), '', '');
   } finally {
     await hangar.close();
+    await relay.close();
     await direct.close();
     cfg.cleanup();
   }
