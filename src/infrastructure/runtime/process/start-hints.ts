@@ -1,3 +1,6 @@
+import type { LaunchSpec } from '../../../application/ports/provider-runtime.js';
+import { DomainError } from '../../../domain/shared/errors.js';
+
 /** What is known about a provider that failed to start. */
 export interface StartFailureFacts {
   /** The configured argv (first word as configured, e.g. `node`). */
@@ -83,3 +86,14 @@ export const startHint = (f: StartFailureFacts): string => {
 /** Whether trying again at once may help: not for a missing or non-executable command. */
 export const startFailureRetryable = (f: StartFailureFacts): boolean =>
   f.command.length > 0 && f.spawnErrorCode === undefined && f.exitCode !== 127 && f.exitCode !== 126;
+
+/** The PROVIDER_START_FAILED error for a start that failed as `facts` say. */
+export const startFailed = (spec: LaunchSpec, facts: StartFailureFacts): DomainError =>
+  new DomainError('PROVIDER_START_FAILED', `provider '${spec.providerId}' failed to start: ${startFailureSummary(facts)}`, {
+    provider: spec.providerId,
+    exitCode: facts.exitCode,
+    signal: facts.signal,
+    stderrTail: facts.stderrTail,
+    hints: [startHint(facts)],
+    retryable: startFailureRetryable(facts),
+  });

@@ -1,0 +1,38 @@
+import type { execa as Execa } from 'execa';
+import type { LaunchSpec } from '../../../application/ports/provider-runtime.js';
+
+const POSIX_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TMPDIR'];
+const WINDOWS_ENV = [
+  'APPDATA', 'HOMEDRIVE', 'HOMEPATH', 'LOCALAPPDATA', 'PATH', 'PATHEXT', 'PROCESSOR_ARCHITECTURE', 'PROGRAMFILES',
+  'SYSTEMDRIVE', 'SYSTEMROOT', 'TEMP', 'TMP', 'USERNAME', 'USERPROFILE', 'COMSPEC', 'WINDIR',
+];
+
+/** A minimal inherited environment (PATH, HOME, ...) with the provider's own variables merged over it. */
+export const providerEnvironment = (own: Readonly<Record<string, string>>): Record<string, string> => {
+  const env: Record<string, string> = {};
+  for (const key of process.platform === 'win32' ? WINDOWS_ENV : POSIX_ENV) {
+    const value = process.env[key];
+    // Values starting with "()" are exported shell functions, a known injection vector.
+    if (value !== undefined && !value.startsWith('()')) env[key] = value;
+  }
+  return { ...env, ...own };
+};
+
+// execa is loaded with the first provider start: a hangar whose providers are all cold never pays for it.
+let execaModule: Promise<typeof Execa> | undefined;
+export const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa').then((m) => m.execa));
+
+export const spawnProvider = (execa: typeof Execa, file: string, args: readonly string[], spec: LaunchSpec) =>
+  execa(file, args, {
+    cwd: spec.cwd,
+    env: providerEnvironment(spec.env),
+    extendEnv: false,
+    detached: true, // its own process group, so stop() can signal everything it started
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    encoding: 'buffer',
+  });
+export type Child = ReturnType<typeof spawnProvider>;
