@@ -12,8 +12,11 @@ export type Circuit =
 
 export const closedCircuit: Circuit = { status: 'closed', failures: 0 };
 
-/** Error codes that say the provider's transport failed: they count toward opening the circuit. */
-const TRANSPORT_FAILURES: ReadonlySet<string> = new Set(['TIMEOUT', 'PROVIDER_CRASHED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_START_FAILED']);
+/**
+ * Error codes that say the provider failed: they count toward opening the circuit. Not
+ * PROVIDER_UNAVAILABLE: that is what calls in flight get when the hangar itself stops the provider.
+ */
+const TRANSPORT_FAILURES: ReadonlySet<string> = new Set(['TIMEOUT', 'PROVIDER_CRASHED', 'PROVIDER_START_FAILED']);
 
 /** Whether a failure with this code counts toward opening the circuit (a tool's own isError never does). */
 export const countsAsTransportFailure = (errorCode: string): boolean => TRANSPORT_FAILURES.has(errorCode);

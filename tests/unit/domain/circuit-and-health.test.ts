@@ -55,7 +55,7 @@ describe('circuit breaker policy', () => {
   const codes: [string, boolean][] = [
     ['TIMEOUT', true],
     ['PROVIDER_CRASHED', true],
-    ['PROVIDER_UNAVAILABLE', true],
+    ['PROVIDER_UNAVAILABLE', false],
     ['PROVIDER_START_FAILED', true],
     ['TOOL_NOT_FOUND', false],
     ['INVALID_ARGUMENTS', false],
