@@ -17,8 +17,8 @@ import type { ProviderState, RegisteredProviderState } from './state.js';
 type Decision = readonly ProviderEvent[];
 const nothing: Decision = [];
 
-const registered = (state: ProviderState, id: string): RegisteredProviderState => {
-  if (state.status === 'unregistered') throw new DomainError('PROVIDER_NOT_FOUND', `provider '${id}' is not registered`);
+const registered = (state: ProviderState): RegisteredProviderState => {
+  if (state.status === 'unregistered') throw new DomainError('PROVIDER_NOT_FOUND', 'this provider is not registered (no longer in the configuration?)');
   return state;
 };
 
@@ -94,7 +94,7 @@ export const decide = (command: ProviderCommand, state: ProviderState): Decision
   if (command.type === 'DeregisterProvider') {
     return state.status === 'unregistered' ? nothing : [{ type: 'ProviderDeregistered', data: { reason: 'removed_from_config' } }];
   }
-  const current = registered(state, '');
+  const current = registered(state);
   switch (command.type) {
     case 'RequestStart':
       return requestStart(command, current);
