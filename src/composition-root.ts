@@ -180,6 +180,8 @@ const hangarOf = (c: Container): Hangar => {
     async boot() {
       const catalog = c.get<ProviderCatalog>(T.Catalog);
       unsubscribe = await catalog.start(store, c.get<EventBus>(T.EventBus));
+      const repository = c.get<ProviderRepository>(T.Repository);
+      for (const stream of catalog.streams()) repository.seed(stream.id, stream.state, stream.version);
       await syncRegistry({ repository: c.get(T.Repository), catalog, hasher: c.get(T.Hasher) })(config.providers);
       const scheduler = c.get<Scheduler>(T.Scheduler);
       const cancelIdle = scheduler.every(sweepIntervalMs(config.providers), () => void sweepIdle());

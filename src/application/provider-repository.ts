@@ -42,6 +42,14 @@ export class ProviderRepository {
     return (await this.load(id)).state;
   }
 
+  /**
+   * Hands over a state folded elsewhere from the same stream (the catalog folds every stream at boot), so
+   * that the first command does not read the stream again. Ignored when this provider is cached already.
+   */
+  seed(id: ProviderId, state: ProviderState, version: number): void {
+    if (!this.cache.has(id)) this.cache.set(id, { state, version });
+  }
+
   /** The cached state, if this provider was loaded already; never touches the store. */
   peek(id: ProviderId): ProviderState | undefined {
     return this.cache.get(id)?.state;

@@ -24,6 +24,8 @@ export interface CatalogEntry {
   readonly lastUsedAt: string | null;
   readonly lastEventAt: string;
   readonly lastPosition: number;
+  /** Version of the provider's stream after the last event folded. */
+  readonly streamVersion: number;
   readonly counters: Readonly<ProviderCounters>;
 }
 
@@ -87,7 +89,7 @@ export class ProviderCatalog {
         break;
     }
     const state = evolve(previous?.state ?? { status: 'unregistered' }, domainEvent);
-    this.entries.set(id, { id, state, startedAt, lastUsedAt, lastEventAt: at, lastPosition: event.position, counters });
+    this.entries.set(id, { id, state, startedAt, lastUsedAt, lastEventAt: at, lastPosition: event.position, streamVersion: event.streamVersion, counters });
   }
 
   /** The entry of a registered provider, or undefined. */
@@ -102,6 +104,11 @@ export class ProviderCatalog {
     return [...this.entries.values()]
       .filter((e): e is typeof e & { state: RegisteredProviderState } => e.state.status !== 'unregistered')
       .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The folded state and stream version of every provider stream seen, registered or not. */
+  streams(): readonly { readonly id: ProviderId; readonly state: ProviderState; readonly version: number }[] {
+    return [...this.entries.values()].map((e) => ({ id: e.id, state: e.state, version: e.streamVersion }));
   }
 
   /** Ids of every stream ever seen, registered or not (for reconciling with the config at boot). */
