@@ -32,11 +32,10 @@ export const warmProviders =
         }
       }),
     );
-    const sort = <T extends string | { id: string }>(xs: T[]) => xs.sort((a, b) => (typeof a === 'string' ? a : a.id).localeCompare(typeof b === 'string' ? b : b.id));
     return {
-      warmed: sort(warmed),
-      already_warm: sort(already),
-      failed: sort(failed),
+      warmed: warmed.sort(),
+      already_warm: already.sort(),
+      failed: failed.sort((a, b) => a.id.localeCompare(b.id)),
       summary: `${warmed.length} warmed, ${already.length} already warm, ${failed.length} failed`,
     };
   };

@@ -4,6 +4,7 @@ import { toDomainError } from '../errors.js';
 import type { LiveProviders, LiveSession } from '../live-providers.js';
 import type { Clock, IdGenerator } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { sweepEveryMs } from './sweep-interval.js';
 import type { ProviderRepository } from '../provider-repository.js';
 
 /** How long a health check's ping may take. */
@@ -75,8 +76,5 @@ export const healthMonitor = (deps: HealthMonitorDeps) => {
 };
 
 /** How often to look for due health checks: a quarter of the shortest interval, between 100 ms and 5 s. */
-export const healthSweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number => {
-  const intervals = [...providers.values()].map((p) => p.settings.healthCheckIntervalS);
-  if (intervals.length === 0) return 5000;
-  return Math.min(5000, Math.max(100, (Math.min(...intervals) * 1000) / 4));
-};
+export const healthSweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number =>
+  sweepEveryMs([...providers.values()].map((p) => p.settings.healthCheckIntervalS), 100);

@@ -4,6 +4,7 @@ import type { ProviderConfig } from '../config.js';
 import type { LiveProviders } from '../live-providers.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import { sweepEveryMs } from './sweep-interval.js';
 
 export interface IdleReaperDeps {
   readonly live: LiveProviders;
@@ -32,8 +33,5 @@ export const idleReaper = (deps: IdleReaperDeps) => async (): Promise<readonly P
 };
 
 /** How often to sweep: a quarter of the shortest idle TTL, between 50 ms and 5 s. */
-export const sweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number => {
-  const ttls = [...providers.values()].map((p) => p.settings.idleTtlS).filter((t) => t > 0);
-  if (ttls.length === 0) return 5000;
-  return Math.min(5000, Math.max(50, (Math.min(...ttls) * 1000) / 4));
-};
+export const sweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number =>
+  sweepEveryMs([...providers.values()].map((p) => p.settings.idleTtlS), 50);
