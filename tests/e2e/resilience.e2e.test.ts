@@ -207,11 +207,16 @@ describe('rate limit', () => {
     const config = writeConfig(dir.path, `providers:${faulty('faulty')}`);
     const hangar = await connectHangar(config, { MCP_RATE_LIMIT_RPS: '1', MCP_RATE_LIMIT_BURST: '2' });
     try {
-      const results = [];
-      for (let i = 0; i < 3; i++) results.push(await hangar.call('registry_invoke', { provider: 'faulty', tool: 'echo', arguments: { text: 'x' } }));
-      assert.equal(results[1]?.isError, undefined);
-      assert.equal(errorOf(results[2] as CallResult).code, 'RATE_LIMITED');
-      assert.ok(Number(errorOf(results[2] as CallResult)['retry_after_ms']) > 0);
+      // Warm first (its own bucket), then send the three calls together: a cold start takes long enough
+      // for a bucket of 1 call/s to refill, and this test must not depend on the machine's speed.
+      await hangar.call('registry_warm', { providers: 'faulty' });
+      const results = await Promise.all(
+        Array.from({ length: 3 }, () => hangar.call('registry_invoke', { provider: 'faulty', tool: 'echo', arguments: { text: 'x' } })),
+      );
+      const limited = results.filter((r) => r.isError === true);
+      assert.equal(limited.length, 1, 'burst 2: two calls pass, the third is refused');
+      assert.equal(errorOf(limited[0] as CallResult).code, 'RATE_LIMITED');
+      assert.ok(Number(errorOf(limited[0] as CallResult)['retry_after_ms']) > 0);
       assert.equal((await hangar.call('registry_invoke', { provider: 'faulty', tool: 'hang', arguments: {}, timeout: 0.1 })).isError, true, 'another tool has its own bucket');
       const health = (await hangar.call('registry_health')).structuredContent as { rate_limit: { limited: number } };
       assert.equal(health.rate_limit.limited, 1);
