@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ProcessProviderRuntime } from '../../src/infrastructure/runtime/process/process-provider-runtime.js';
 import type { ExitInfo, LaunchSpec, ProviderConnection } from '../../src/application/ports/provider-runtime.js';
 import { isDomainError, type DomainError } from '../../src/domain/shared/errors.js';
+import { isAlive, processesTagged, waitUntilDead } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MATH = join(root, 'dist/examples/providers/math/server.js');
@@ -39,35 +40,6 @@ const rejection = async (fn: () => Promise<unknown>): Promise<DomainError> => {
   assert.fail('expected a rejection');
 };
 
-/** Alive and not a zombie (a zombie is dead; its parent just has not reaped it yet). */
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return process.platform !== 'linux';
-  }
-};
-const waitUntilDead = async (pid: number, ms = 3000): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (!isAlive(pid)) return true;
-  return !isAlive(pid);
-};
-/** Pids of live processes whose command line contains `tag` (Linux only). */
-const processesTagged = (tag: string): number[] =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(tag) && isAlive(Number(d));
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 const waitFor = async (check: () => boolean, ms = 2000): Promise<boolean> => {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return true;
   return check();

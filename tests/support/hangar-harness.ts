@@ -77,12 +77,4 @@ export const eventually = async (check: () => Promise<boolean>, timeoutMs = 5000
   }
 };
 
-/** Whether a process with this pid exists. */
-export const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+export { isAlive as alive } from './processes.js';

@@ -1,19 +1,41 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Pids of live processes whose environment contains `marker` (Linux /proc). */
-export const processesWithMarker = (marker: string): number[] => {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, 'latin1');
-      if (!environ.includes(marker)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      if (/\) Z /.test(stat)) continue; // a zombie is already dead; its parent has yet to reap it
-      found.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not readable
-    }
+/** Alive and not a zombie (a zombie is dead; its parent just has not reaped it yet). Linux /proc. */
+export const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
   }
-  return found;
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+  } catch {
+    return process.platform !== 'linux';
+  }
 };
+
+/** Waits up to `ms` for `pid` to be gone; true when it is. */
+export const waitUntilDead = async (pid: number, ms = 3000): Promise<boolean> => {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (!isAlive(pid)) return true;
+  return !isAlive(pid);
+};
+
+/** Pids of live processes whose `/proc/<pid>/<file>` (cmdline or environ) contains `needle`. */
+const processesWhose = (file: 'cmdline' | 'environ', needle: string): number[] =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry}/${file}`, 'latin1').includes(needle) && isAlive(Number(entry));
+      } catch {
+        return false; // gone meanwhile, or not readable
+      }
+    })
+    .map(Number);
+
+/** Pids of live processes whose environment contains `marker`. */
+export const processesWithMarker = (marker: string): number[] => processesWhose('environ', marker);
+
+/** Pids of live processes whose command line contains `tag`. */
+export const processesTagged = (tag: string): number[] => processesWhose('cmdline', tag);
