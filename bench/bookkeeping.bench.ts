@@ -42,9 +42,35 @@ const perCallUs = async (calls: number, fn: () => Promise<unknown>): Promise<num
  */
 export async function benchBookkeeping(calls = 20_000) {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-bookkeeping-'));
-  const providers = new Map([[providerId('instant'), { mode: 'subprocess' as const, command: ['none'], env: {}, cwd: dir, description: '', settings: { idleTtlS: 0, healthCheckIntervalS: 60, maxConsecutiveFailures: 3, timeoutS: 30, circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30 } }, tools: TOOLS }]]);
+  const providers = new Map([
+    [
+      providerId('instant'),
+      {
+        mode: 'subprocess' as const,
+        command: ['none'],
+        env: {},
+        cwd: dir,
+        description: '',
+        settings: {
+          idleTtlS: 0,
+          healthCheckIntervalS: 60,
+          maxConsecutiveFailures: 3,
+          timeoutS: 30,
+          circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30 },
+        },
+        tools: TOOLS,
+      },
+    ],
+  ]);
   const hangar = await createHangar(
-    { sourcePath: '<bench>', configDir: dir, eventStore: { path: join(dir, 'h.db') }, providers, retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 }, rateLimit: { rps: 1e9, burst: 1e9 } },
+    {
+      sourcePath: '<bench>',
+      configDir: dir,
+      eventStore: { path: join(dir, 'h.db') },
+      providers,
+      retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 },
+      rateLimit: { rps: 1e9, burst: 1e9 },
+    },
     { runtime: instantRuntime, logger: silent },
   );
   try {
@@ -53,8 +79,13 @@ export async function benchBookkeeping(calls = 20_000) {
     const baseline = await perCallUs(calls, () => direct.callTool('add', args, { timeoutMs: 1000 }));
     const invoke = await perCallUs(calls, () => hangar.app.invoke({ provider: 'instant', tool: 'add', arguments: args, correlationId: 'bench' }));
     let version = (await hangar.store.readStream('provider-append-only')).length;
-    const event = { type: 'ToolInvoked', data: { tool: 'add', correlationId: 'bench', durationMs: 0, outcome: 'success', argumentsDigest: 'd', resultSize: 60 } };
-    const append = await perCallUs(calls, () => hangar.store.append('provider-append-only', [event], version++, { occurredAt: new Date().toISOString(), correlationId: 'bench' }));
+    const event = {
+      type: 'ToolInvoked',
+      data: { tool: 'add', correlationId: 'bench', durationMs: 0, outcome: 'success', argumentsDigest: 'd', resultSize: 60 },
+    };
+    const append = await perCallUs(calls, () =>
+      hangar.store.append('provider-append-only', [event], version++, { occurredAt: new Date().toISOString(), correlationId: 'bench' }),
+    );
 
     const server = createHangarServer(hangar.app, silent, 'bench');
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

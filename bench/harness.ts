@@ -11,7 +11,11 @@ export const MATH_SERVER = join(ROOT, 'dist/examples/providers/math/server.js');
 export const BYTE_RELAY = join(ROOT, 'dist/bench/byte-relay.js');
 
 export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-export const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+export const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 export interface Connected {
   client: Client;
@@ -23,7 +27,12 @@ export interface Connected {
 export const connect = async (args: string[], env: Record<string, string> = {}): Promise<Connected> => {
   // The hangar runs as its bin runs it (see the shebang of src/main.ts).
   if (args[0] === HANGAR_MAIN) args = ['--max-semi-space-size=2', ...args];
-  const transport = new StdioClientTransport({ command: process.execPath, args, env: { PATH: process.env['PATH'] ?? '', MCP_LOG_LEVEL: 'warn', MCP_RATE_LIMIT_RPS: '1000000', MCP_RATE_LIMIT_BURST: '1000000', ...env }, stderr: process.env['BENCH_STDERR'] === '1' ? 'inherit' : 'ignore' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args,
+    env: { PATH: process.env['PATH'] ?? '', MCP_LOG_LEVEL: 'warn', MCP_RATE_LIMIT_RPS: '1000000', MCP_RATE_LIMIT_BURST: '1000000', ...env },
+    stderr: process.env['BENCH_STDERR'] === '1' ? 'inherit' : 'ignore',
+  });
   const client = new Client({ name: 'bench', version: '1' });
   await client.connect(transport);
   return { client, pid: transport.pid, close: () => client.close() };

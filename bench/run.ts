@@ -72,7 +72,10 @@ const coldStart = async () => {
   const spawns: number[] = [];
   const invoke = (a: number) => hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a, b: 2 } } });
   const starts = async () =>
-    ((await hangar.client.callTool({ name: 'registry_history', arguments: { provider: 'math', types: ['ProviderStarted'], limit: 1000 } })).structuredContent as { events: unknown[] }).events.length;
+    (
+      (await hangar.client.callTool({ name: 'registry_history', arguments: { provider: 'math', types: ['ProviderStarted'], limit: 1000 } }))
+        .structuredContent as { events: unknown[] }
+    ).events.length;
   try {
     for (let i = 0; i < ROUNDS; i++) {
       await hangar.client.callTool({ name: 'registry_stop', arguments: { provider: 'math' } });

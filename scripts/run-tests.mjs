@@ -23,9 +23,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 const reporter = process.env.CI ? 'spec' : process.stdout.isTTY ? 'spec' : 'spec';
-const result = spawnSync(
-  process.execPath,
-  ['--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files],
-  { stdio: 'inherit', cwd: root, env: { ...process.env, MCP_HANGAR_TEST: '1' } },
-);
+const result = spawnSync(process.execPath, ['--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, MCP_HANGAR_TEST: '1' },
+});
 process.exit(result.status ?? 1);

@@ -143,7 +143,12 @@ export const buildContainer = (config: HangarConfig, overrides: Overrides = {}):
       invoke,
       invokeWithRetry: invokeWithRetry({ invoke, retry: config.retry, support: { clock: get(T.Clock), scheduler: get(T.Scheduler), ids: get(T.Ids) } }),
       warm: warmProviders({ catalog, live, start }),
-      health: registryHealth({ catalog, live, healthCounters: () => get<ReturnType<typeof healthMonitor>>(T.Health).counters(), rateLimit: () => rateLimiter.stats() }),
+      health: registryHealth({
+        catalog,
+        live,
+        healthCounters: () => get<ReturnType<typeof healthMonitor>>(T.Health).counters(),
+        rateLimit: () => rateLimiter.stats(),
+      }),
       status: statusDashboard({ catalog, clock: get(T.Clock) }),
       rateLimiter,
       start,
@@ -196,7 +201,9 @@ const hangarOf = (c: Container): Hangar => {
       shutdown ??= (async () => {
         cancelSweep?.();
         const running = [...live.entries()].map(([id]) => id);
-        await Promise.all(running.map((id) => stop(id, 'shutdown').catch((e: unknown) => logger.error('stop at shutdown failed', { provider: id, error: String(e) }))));
+        await Promise.all(
+          running.map((id) => stop(id, 'shutdown').catch((e: unknown) => logger.error('stop at shutdown failed', { provider: id, error: String(e) }))),
+        );
         unsubscribe?.();
         await store.close();
       })();

@@ -8,7 +8,8 @@ import { PACKAGE_ROOT, VERSION } from './version.js';
 
 // Heavy modules are imported where they are needed, so that `serve` answers `initialize` and
 // `tools/list` while the registry is still booting, and `validate` never loads them at all.
-const openStore = async (path: string) => (await import('./infrastructure/persistence/sqlite/sqlite-event-store.js')).openSqliteEventStore(path, { readonly: true });
+const openStore = async (path: string) =>
+  (await import('./infrastructure/persistence/sqlite/sqlite-event-store.js')).openSqliteEventStore(path, { readonly: true });
 
 const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
 

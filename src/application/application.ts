@@ -43,6 +43,10 @@ export const resolveProvider =
   (catalog: ProviderCatalog) =>
   (provider: string): ProviderId => {
     const entry = catalog.get(provider);
-    if (!entry) throw providerNotFound(provider, catalog.list().map((e) => e.id));
+    if (!entry)
+      throw providerNotFound(
+        provider,
+        catalog.list().map((e) => e.id),
+      );
     return entry.id;
   };

@@ -48,5 +48,4 @@ export interface ConfigProblem {
 }
 
 export type ConfigResult =
-  | { readonly ok: true; readonly config: HangarConfig }
-  | { readonly ok: false; readonly sourcePath: string; readonly problems: readonly ConfigProblem[] };
+  { readonly ok: true; readonly config: HangarConfig } | { readonly ok: false; readonly sourcePath: string; readonly problems: readonly ConfigProblem[] };

@@ -101,7 +101,10 @@ export class ProviderRepository {
     if (cached) return cached;
     const events = await this.store.readStream(providerStreamId(id));
     const loaded: Loaded = {
-      state: fold(providerDecider, events.map((e) => ({ type: e.type, data: e.data }) as ProviderEvent)),
+      state: fold(
+        providerDecider,
+        events.map((e) => ({ type: e.type, data: e.data }) as ProviderEvent),
+      ),
       version: events.length === 0 ? 0 : (events[events.length - 1] as StoredEvent).streamVersion,
     };
     this.cache.set(id, loaded);

@@ -39,11 +39,15 @@ export class RateLimiter {
       return;
     }
     this.limited++;
-    throw new DomainError('RATE_LIMITED', `rate limit of ${this.limit.rps} calls/s (burst ${this.limit.burst}) reached for ${key}; retry in ${taken.retryAfterMs} ms`, {
-      retryable: true,
-      retryAfterMs: taken.retryAfterMs,
-      hints: [`Wait ${taken.retryAfterMs} ms before calling again`],
-    });
+    throw new DomainError(
+      'RATE_LIMITED',
+      `rate limit of ${this.limit.rps} calls/s (burst ${this.limit.burst}) reached for ${key}; retry in ${taken.retryAfterMs} ms`,
+      {
+        retryable: true,
+        retryAfterMs: taken.retryAfterMs,
+        hints: [`Wait ${taken.retryAfterMs} ms before calling again`],
+      },
+    );
   }
 
   stats(): RateLimitStats {

@@ -17,9 +17,12 @@ export interface StoreUnderTest {
 export type MakeStore = (registry?: EventSchemaRegistry) => Promise<StoreUnderTest>;
 
 /** The frozen shapes of the test-only event `GreetingSent` at schema versions 1, 2 and 3. */
-export const greetingFixture = JSON.parse(
-  readFileSync(new URL('../../../tests/fixtures/events/greeting-sent.json', import.meta.url), 'utf8'),
-) as { type: 'GreetingSent'; v1: unknown; v2: unknown; v3: unknown };
+export const greetingFixture = JSON.parse(readFileSync(new URL('../../../tests/fixtures/events/greeting-sent.json', import.meta.url), 'utf8')) as {
+  type: 'GreetingSent';
+  v1: unknown;
+  v2: unknown;
+  v3: unknown;
+};
 
 const greetingV1 = z.object({ to: z.string(), text: z.string() });
 const greetingV2 = z.object({ recipient: z.object({ name: z.string() }), text: z.string() });
@@ -45,7 +48,10 @@ export const invoked = (tool: string, n = 0): NewEvent => ({
   type: 'ToolInvoked',
   data: { tool, correlationId: `c-${n}`, durationMs: 1.5, outcome: 'success', argumentsDigest: `sha256:${n}`, resultSize: 42 },
 });
-const started: NewEvent = { type: 'ProviderStarted', data: { pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1.0.0' }, startupMs: 120 } };
+const started: NewEvent = {
+  type: 'ProviderStarted',
+  data: { pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1.0.0' }, startupMs: 120 },
+};
 const stopped: NewEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
 
 /** Registers the cases every EventStore adapter must pass. */
@@ -83,13 +89,19 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         await store.append('provider-b', [started], 0, meta(2));
         await store.append('provider-a', [invoked('x', 2)], 2, meta(3));
         const all = await store.readAll();
-        assert.deepEqual(all.map((e) => [e.position, e.streamId, e.streamVersion]), [
-          [1, 'provider-a', 1],
-          [2, 'provider-a', 2],
-          [3, 'provider-b', 1],
-          [4, 'provider-a', 3],
-        ]);
-        assert.deepEqual((await store.readStream('provider-a')).map((e) => e.position), [1, 2, 4]);
+        assert.deepEqual(
+          all.map((e) => [e.position, e.streamId, e.streamVersion]),
+          [
+            [1, 'provider-a', 1],
+            [2, 'provider-a', 2],
+            [3, 'provider-b', 1],
+            [4, 'provider-a', 3],
+          ],
+        );
+        assert.deepEqual(
+          (await store.readStream('provider-a')).map((e) => e.position),
+          [1, 2, 4],
+        );
       }));
 
     it('accepts expectedVersion 0 for a new stream only', () =>
@@ -113,7 +125,10 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
           });
         }
         assert.equal(await store.lastPosition(), 2);
-        assert.deepEqual((await store.readStream('provider-a')).map((e) => e.type), ['ProviderStarted', 'ToolInvoked']);
+        assert.deepEqual(
+          (await store.readStream('provider-a')).map((e) => e.type),
+          ['ProviderStarted', 'ToolInvoked'],
+        );
         const next = await store.append('provider-a', [stopped], 2, meta());
         assert.deepEqual([next[0]?.position, next[0]?.streamVersion], [3, 3]);
       }));
@@ -122,7 +137,10 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
       withStore(async ({ store }) => {
         await store.append('provider-a', [started], 'any', meta());
         await store.append('provider-a', [invoked('x'), stopped], 'any', meta());
-        assert.deepEqual((await store.readStream('provider-a')).map((e) => e.streamVersion), [1, 2, 3]);
+        assert.deepEqual(
+          (await store.readStream('provider-a')).map((e) => e.streamVersion),
+          [1, 2, 3],
+        );
         assert.deepEqual(await store.append('provider-a', [], 3, meta()), [], 'an empty append writes nothing');
         assert.equal(await store.lastPosition(), 3);
       }));
@@ -206,13 +224,19 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         const [fresh] = await current.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v3 }], 2, meta());
         assert.equal(fresh?.schemaVersion, 3);
         const read = await current.readStream('stream-greetings');
-        assert.deepEqual(read.map((e) => [e.schemaVersion, e.data]), [
-          [3, greetingFixture.v3],
-          [3, greetingFixture.v3],
-          [3, greetingFixture.v3],
-        ]);
+        assert.deepEqual(
+          read.map((e) => [e.schemaVersion, e.data]),
+          [
+            [3, greetingFixture.v3],
+            [3, greetingFixture.v3],
+            [3, greetingFixture.v3],
+          ],
+        );
         assert.equal(read[0]?.hash, old?.hash, 'upcasting does not touch the stored row');
-        assert.deepEqual((await current.readAll({ types: ['GreetingSent'] })).map((e) => e.schemaVersion), [3, 3, 3]);
+        assert.deepEqual(
+          (await current.readAll({ types: ['GreetingSent'] })).map((e) => e.schemaVersion),
+          [3, 3, 3],
+        );
         assert.deepEqual(await current.verifyChain(), { ok: true, count: 3 });
         await assert.rejects(v2Store.readStream('stream-greetings'), /newer/, 'a build that knows only v2 refuses v3 data');
       }, greetingRegistry(1)));
@@ -228,12 +252,20 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
           store.append('provider-b', [started, stopped], 0, meta(2, { correlationId: 'b' })),
         ]);
         const runs = [a, b].map((events) => events?.map((e) => e.position) ?? []);
-        for (const run of runs) assert.deepEqual(run, run.map((_, i) => (run[0] ?? 0) + i), 'an append takes consecutive positions');
-        assert.deepEqual((await store.readStream('provider-a')).map((e) => [e.streamVersion, e.metadata.correlationId]), [
-          [1, 'a'],
-          [2, 'a'],
-          [3, 'a'],
-        ]);
+        for (const run of runs)
+          assert.deepEqual(
+            run,
+            run.map((_, i) => (run[0] ?? 0) + i),
+            'an append takes consecutive positions',
+          );
+        assert.deepEqual(
+          (await store.readStream('provider-a')).map((e) => [e.streamVersion, e.metadata.correlationId]),
+          [
+            [1, 'a'],
+            [2, 'a'],
+            [3, 'a'],
+          ],
+        );
         assert.deepEqual(await store.verifyChain(), { ok: true, count: 5 });
       }));
 
@@ -246,13 +278,16 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         await store.append('provider-b', [started], 0, meta());
         await other.append('provider-b', [stopped], 1, meta());
         await store.append('provider-a', [stopped], 2, meta());
-        assert.deepEqual((await other.readAll()).map((e) => [e.position, e.streamId, e.streamVersion]), [
-          [1, 'provider-a', 1],
-          [2, 'provider-a', 2],
-          [3, 'provider-b', 1],
-          [4, 'provider-b', 2],
-          [5, 'provider-a', 3],
-        ]);
+        assert.deepEqual(
+          (await other.readAll()).map((e) => [e.position, e.streamId, e.streamVersion]),
+          [
+            [1, 'provider-a', 1],
+            [2, 'provider-a', 2],
+            [3, 'provider-b', 1],
+            [4, 'provider-b', 2],
+            [5, 'provider-a', 3],
+          ],
+        );
         assert.deepEqual(await store.verifyChain(), { ok: true, count: 5 });
       }));
 

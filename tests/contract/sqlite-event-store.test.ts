@@ -69,7 +69,10 @@ describe('SqliteEventStore (file)', () => {
     assert.equal(existsSync(`${path}-wal`), false, 'the last connection to close checkpoints and removes the WAL');
     await using(path, {}, async (store) => {
       assert.equal(await store.lastPosition(), 5);
-      assert.deepEqual((await store.readStream('provider-math')).map((e) => (e.data as { tool: string }).tool), ['add', 'add', 'sub', 'mul']);
+      assert.deepEqual(
+        (await store.readStream('provider-math')).map((e) => (e.data as { tool: string }).tool),
+        ['add', 'add', 'sub', 'mul'],
+      );
       const [next] = await store.append('provider-math', [invoked('div', 6)], 4, { occurredAt: at(4) });
       assert.deepEqual([next?.position, next?.streamVersion], [6, 5]);
       assert.deepEqual(await store.verifyChain(), { ok: true, count: 6 });
@@ -98,7 +101,7 @@ describe('SqliteEventStore (file)', () => {
   });
 
   const cases: readonly [string, string, readonly unknown[], number, RegExp][] = [
-    ['a row whose data was altered', "UPDATE events SET data = replace(data, '\"add\"', '\"sub\"') WHERE position = ?", [2], 2, /hash/],
+    ['a row whose data was altered', 'UPDATE events SET data = replace(data, \'"add"\', \'"sub"\') WHERE position = ?', [2], 2, /hash/],
     ['a deleted row', 'DELETE FROM events WHERE position = ?', [3], 3, /missing/],
     ['a deleted first row', 'DELETE FROM events WHERE position = ?', [1], 1, /missing/],
     ['an altered hash', 'UPDATE events SET hash = ? WHERE position = 4', ['f'.repeat(64)], 4, /hash/],
@@ -125,7 +128,9 @@ describe('SqliteEventStore (file)', () => {
     const path = await seeded();
     const db = new Database(path);
     const row = db
-      .prepare('SELECT position, stream_id AS streamId, stream_version AS streamVersion, type, schema_version AS schemaVersion, data, metadata, occurred_at AS occurredAt FROM events WHERE position = 2')
+      .prepare(
+        'SELECT position, stream_id AS streamId, stream_version AS streamVersion, type, schema_version AS schemaVersion, data, metadata, occurred_at AS occurredAt FROM events WHERE position = 2',
+      )
       .get() as Parameters<typeof hashEventRow>[1];
     const previous = db.prepare('SELECT hash FROM events WHERE position = 1').pluck().get() as string;
     const forged = { ...row, data: row.data.replace('"add"', '"rm"') };

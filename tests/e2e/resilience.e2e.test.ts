@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  FAULTY_SERVER,
-  connectHangar,
-  errorOf,
-  eventually,
-  tempDir,
-  writeConfig,
-  type CallResult,
-  type ConnectedHangar,
-} from '../support/hangar-harness.js';
+import { FAULTY_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type CallResult, type ConnectedHangar } from '../support/hangar-harness.js';
 
 const faulty = (id: string, extra = '', env = '') => `
   ${id}:
@@ -18,7 +9,11 @@ const faulty = (id: string, extra = '', env = '') => `
 ${extra.includes('timeout_s') ? '' : '    timeout_s: 5\n'}${env ? `    env: { ${env} }\n` : ''}${extra}`;
 
 type History = { events: { type: string; data: Record<string, unknown> }[] };
-type Details = { state: string; process: { pid: number; diagnostics: { stderrTail: string; skippedStdoutLines: number } } | null; counters: Record<string, number> };
+type Details = {
+  state: string;
+  process: { pid: number; diagnostics: { stderrTail: string; skippedStdoutLines: number } } | null;
+  counters: Record<string, number>;
+};
 
 describe('resilience: faults in providers never take the hangar down', { timeout: 120_000 }, () => {
   const dir = tempDir();
@@ -106,7 +101,10 @@ providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${fault
     const wait = Number(errorOf(third)['retry_after_ms']);
     assert.ok(wait > 1000 && wait <= 4800, `retry after ${wait} ms (2^2 s ±20 %)`);
     const types = (await history('exits1')).map((e) => e.type);
-    assert.deepEqual(types.filter((t) => t.startsWith('Provider')), ['ProviderRegistered', 'ProviderStartRequested', 'ProviderStartFailed', 'ProviderStartRequested', 'ProviderStartFailed', 'ProviderDegraded']);
+    assert.deepEqual(
+      types.filter((t) => t.startsWith('Provider')),
+      ['ProviderRegistered', 'ProviderStartRequested', 'ProviderStartFailed', 'ProviderStartRequested', 'ProviderStartFailed', 'ProviderDegraded'],
+    );
   });
 
   it('gives up on a provider that never answers initialize within its timeout', async () => {
@@ -139,12 +137,20 @@ providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${fault
     assert.deepEqual(meta.retries, []);
     const failed = await hangar.call('registry_invoke_ex', { provider: 'crashy', tool: 'crash', max_retries: 5, correlation_id: 'trace-002' });
     assert.equal(failed.isError, true);
-    const sc = failed.structuredContent as { error: { code: string }; final_error_reason: string; recovery_hints: string[]; _retry_metadata: { attempts: number; retries: { error_code: string; delay_ms: number }[] } };
+    const sc = failed.structuredContent as {
+      error: { code: string };
+      final_error_reason: string;
+      recovery_hints: string[];
+      _retry_metadata: { attempts: number; retries: { error_code: string; delay_ms: number }[] };
+    };
     assert.equal(sc.error.code, 'PROVIDER_CRASHED');
     assert.match(sc.final_error_reason, /PROVIDER_CRASHED/);
     assert.ok(sc.recovery_hints.length > 0);
     assert.equal(sc._retry_metadata.attempts, 3, 'retry.max_attempts caps the attempts');
-    assert.deepEqual(sc._retry_metadata.retries.map((r) => r.error_code), ['PROVIDER_CRASHED', 'PROVIDER_CRASHED']);
+    assert.deepEqual(
+      sc._retry_metadata.retries.map((r) => r.error_code),
+      ['PROVIDER_CRASHED', 'PROVIDER_CRASHED'],
+    );
     const correlated = (await history('crashy', ['ToolInvocationFailed'])).filter((e) => e.data['correlationId'] === 'trace-002');
     assert.equal(correlated.length, 3);
     const notRetried = await hangar.call('registry_invoke_ex', { provider: 'crashy', tool: 'echo', arguments: { wrong: true } });
@@ -179,7 +185,9 @@ providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${fault
 
   it("cancels the provider's call when the client cancels", async () => {
     const controller = new AbortController();
-    const call = hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'slowpoke', tool: 'hang' } }, undefined, { signal: controller.signal });
+    const call = hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'slowpoke', tool: 'hang' } }, undefined, {
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort('user pressed stop'), 200);
     await assert.rejects(call);
     await eventually(async () => /hang cancelled/.test((await details('slowpoke')).process?.diagnostics.stderrTail ?? ''));
@@ -187,10 +195,24 @@ providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${fault
   });
 
   it('warms providers, and derives health and the status dashboard from their states', async () => {
-    const warm = (await hangar.call('registry_warm', { providers: 'faulty, mute2, crashy' })).structuredContent as { warmed: string[]; already_warm: string[]; failed: { id: string; code: string }[] };
-    assert.deepEqual(warm.already_warm, ['crashy', 'faulty'].filter((id) => warm.already_warm.includes(id)));
-    assert.deepEqual(warm.failed.map((f) => [f.id, f.code]), [['mute2', 'PROVIDER_NOT_FOUND']]);
-    const health = (await hangar.call('registry_health')).structuredContent as { status: string; unhealthy_providers: string[]; by_state: Record<string, number> };
+    const warm = (await hangar.call('registry_warm', { providers: 'faulty, mute2, crashy' })).structuredContent as {
+      warmed: string[];
+      already_warm: string[];
+      failed: { id: string; code: string }[];
+    };
+    assert.deepEqual(
+      warm.already_warm,
+      ['crashy', 'faulty'].filter((id) => warm.already_warm.includes(id)),
+    );
+    assert.deepEqual(
+      warm.failed.map((f) => [f.id, f.code]),
+      [['mute2', 'PROVIDER_NOT_FOUND']],
+    );
+    const health = (await hangar.call('registry_health')).structuredContent as {
+      status: string;
+      unhealthy_providers: string[];
+      by_state: Record<string, number>;
+    };
     assert.equal(health.status, 'degraded');
     assert.ok(health.unhealthy_providers.includes('exits1'));
     assert.equal(health.by_state['degraded'], 1);
@@ -217,7 +239,11 @@ describe('rate limit', () => {
       assert.equal(limited.length, 1, 'burst 2: two calls pass, the third is refused');
       assert.equal(errorOf(limited[0] as CallResult).code, 'RATE_LIMITED');
       assert.ok(Number(errorOf(limited[0] as CallResult)['retry_after_ms']) > 0);
-      assert.equal((await hangar.call('registry_invoke', { provider: 'faulty', tool: 'hang', arguments: {}, timeout: 0.1 })).isError, true, 'another tool has its own bucket');
+      assert.equal(
+        (await hangar.call('registry_invoke', { provider: 'faulty', tool: 'hang', arguments: {}, timeout: 0.1 })).isError,
+        true,
+        'another tool has its own bucket',
+      );
       const health = (await hangar.call('registry_health')).structuredContent as { rate_limit: { limited: number } };
       assert.equal(health.rate_limit.limited, 1);
     } finally {

@@ -44,12 +44,22 @@ providers:
 
     const second = await connectHangar(configPath);
     try {
-      const tools = (await second.call('registry_tools', { provider: 'everything' })).structuredContent as { state: string; source: string; tools: { name: string }[] };
+      const tools = (await second.call('registry_tools', { provider: 'everything' })).structuredContent as {
+        state: string;
+        source: string;
+        tools: { name: string }[];
+      };
       assert.equal(tools.source, 'discovered');
       assert.equal(tools.state, 'cold');
       assert.ok(tools.tools.some((t) => t.name === 'get-tiny-image'));
       const list = (await second.call('registry_list')).structuredContent as { providers: { id: string; state: string; tools_count: number }[] };
-      assert.deepEqual(list.providers.map((p) => [p.id, p.state, p.tools_count > 0]), [['everything', 'cold', true], ['math', 'cold', true]]);
+      assert.deepEqual(
+        list.providers.map((p) => [p.id, p.state, p.tools_count > 0]),
+        [
+          ['everything', 'cold', true],
+          ['math', 'cold', true],
+        ],
+      );
       const result = await second.call('registry_invoke', { provider: 'math', tool: 'multiply', arguments: { a: 6, b: 7 } });
       assert.deepEqual(result.structuredContent, { result: 42 });
     } finally {
@@ -58,7 +68,11 @@ providers:
 
     const history = await cli('history', 'math', '--config', configPath);
     assert.equal(history.code, 0, history.stderr);
-    const types = history.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[2]);
+    const types = history.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/)[2]);
     assert.deepEqual(types, [
       'ProviderRegistered',
       'ProviderStartRequested',
@@ -81,7 +95,9 @@ providers:
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /intact/);
     const db = new Database(join(dir.path, 'data', 'hangar.db'));
-    db.prepare("UPDATE events SET data = replace(data, '\"outcome\":\"success\"', '\"outcome\":\"tool_error\"') WHERE type = 'ToolInvoked' AND position = (SELECT min(position) FROM events WHERE type = 'ToolInvoked')").run();
+    db.prepare(
+      'UPDATE events SET data = replace(data, \'"outcome":"success"\', \'"outcome":"tool_error"\') WHERE type = \'ToolInvoked\' AND position = (SELECT min(position) FROM events WHERE type = \'ToolInvoked\')',
+    ).run();
     const altered = db.prepare("SELECT min(position) AS p FROM events WHERE type = 'ToolInvoked'").get() as { p: number };
     db.close();
     const broken = await cli('audit', 'verify', '--config', configPath);
@@ -139,10 +155,20 @@ describe('stdout carries only MCP messages', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    });
     await waitFor(1);
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'registry_invoke', arguments: { provider: 'noisy', tool: 'add', arguments: { a: 20, b: 22 } } } });
+    send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'registry_invoke', arguments: { provider: 'noisy', tool: 'add', arguments: { a: 20, b: 22 } } },
+    });
     await waitFor(2);
     child.stdin.end();
     await new Promise((r) => child.once('exit', r));
@@ -168,7 +194,9 @@ describe('npm start with the bundled config', () => {
       }),
     );
     try {
-      const result = (await client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'divide', arguments: { a: 1, b: 4 } } })) as { structuredContent?: unknown };
+      const result = (await client.callTool({ name: 'registry_invoke', arguments: { provider: 'math', tool: 'divide', arguments: { a: 1, b: 4 } } })) as {
+        structuredContent?: unknown;
+      };
       assert.deepEqual(result.structuredContent, { result: 0.25 });
     } finally {
       await client.close();

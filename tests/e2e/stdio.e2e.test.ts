@@ -2,16 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  EVERYTHING_SERVER,
-  MATH_SERVER,
-  connectHangar,
-  errorOf,
-  eventually,
-  tempDir,
-  writeConfig,
-  type ConnectedHangar,
-} from '../support/hangar-harness.js';
+import { EVERYTHING_SERVER, MATH_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type ConnectedHangar } from '../support/hangar-harness.js';
 
 const MATH_TOOLS = `
     tools:
@@ -92,16 +83,22 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
 
   it('lists providers and their predefined tools without starting them', async () => {
     const list = (await hangar.call('registry_list')).structuredContent as { providers: { id: string; state: string; tools_count: number }[] };
-    assert.deepEqual(list.providers.map((p) => [p.id, p.state]), [
-      ['broken', 'cold'],
-      ['crowd', 'cold'],
-      ['everything', 'cold'],
-      ['math', 'cold'],
-      ['sleepy', 'cold'],
-    ]);
+    assert.deepEqual(
+      list.providers.map((p) => [p.id, p.state]),
+      [
+        ['broken', 'cold'],
+        ['crowd', 'cold'],
+        ['everything', 'cold'],
+        ['math', 'cold'],
+        ['sleepy', 'cold'],
+      ],
+    );
     const tools = (await hangar.call('registry_tools', { provider: 'math' })).structuredContent as { source: string; tools: { name: string }[]; state: string };
     assert.equal(tools.source, 'config');
-    assert.deepEqual(tools.tools.map((t) => t.name), ['add']);
+    assert.deepEqual(
+      tools.tools.map((t) => t.name),
+      ['add'],
+    );
     assert.equal(await stateOf('math'), 'cold');
     assert.equal((await history('math', ['ProviderStartRequested'])).events.length, 0);
   });
@@ -116,9 +113,15 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
     assert.equal(byZero.isError, true);
     assert.deepEqual(byZero.content, [{ type: 'text', text: 'Division by zero: b must not be 0' }]);
     assert.equal(byZero.structuredContent, undefined, 'a tool error passes through as the provider sent it');
-    const tools = (await hangar.call('registry_tools', { provider: 'math' })).structuredContent as { source: string; tools: { name: string; outputSchema?: unknown; annotations?: unknown; title?: string }[] };
+    const tools = (await hangar.call('registry_tools', { provider: 'math' })).structuredContent as {
+      source: string;
+      tools: { name: string; outputSchema?: unknown; annotations?: unknown; title?: string }[];
+    };
     assert.equal(tools.source, 'discovered');
-    assert.deepEqual(tools.tools.map((t) => t.name), ['add', 'subtract', 'multiply', 'divide']);
+    assert.deepEqual(
+      tools.tools.map((t) => t.name),
+      ['add', 'subtract', 'multiply', 'divide'],
+    );
     assert.ok(tools.tools[0]?.outputSchema, 'outputSchema is kept');
     assert.equal(tools.tools[0]?.title, 'Add');
     const events = (await history('math')).events.map((e) => e.type);
@@ -131,9 +134,15 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => hangar.call('registry_invoke', { provider: 'crowd', tool: 'multiply', arguments: { a: i, b: 10 } })),
     );
-    assert.deepEqual(results.map((r) => (r.structuredContent as { result: number }).result), Array.from({ length: 10 }, (_, i) => i * 10));
+    assert.deepEqual(
+      results.map((r) => (r.structuredContent as { result: number }).result),
+      Array.from({ length: 10 }, (_, i) => i * 10),
+    );
     const starts = await history('crowd', ['ProviderStartRequested', 'ProviderStarted']);
-    assert.deepEqual(starts.events.map((e) => e.type), ['ProviderStartRequested', 'ProviderStarted']);
+    assert.deepEqual(
+      starts.events.map((e) => e.type),
+      ['ProviderStartRequested', 'ProviderStarted'],
+    );
     assert.equal((await history('crowd', ['ToolInvoked'])).events.length, 10);
   });
 
@@ -156,7 +165,9 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
         const viaHangar = await hangar.call('registry_invoke', { provider: 'everything', tool, arguments: args });
         assert.deepEqual(normalise(viaHangar), normalise(expected), `${tool} differs`);
       }
-      const types = new Set((await hangar.call('registry_invoke', { provider: 'everything', tool: 'get-tiny-image', arguments: {} })).content.map((c) => c.type));
+      const types = new Set(
+        (await hangar.call('registry_invoke', { provider: 'everything', tool: 'get-tiny-image', arguments: {} })).content.map((c) => c.type),
+      );
       assert.ok(types.has('image'));
     } finally {
       await direct.close();
@@ -208,11 +219,16 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
   it('stops and starts a provider on request, and reports its details', async () => {
     const started = await hangar.call('registry_start', { provider: 'math' });
     assert.equal((started.structuredContent as { state: string }).state, 'ready');
-    const details = (await hangar.call('registry_details', { provider: 'math' })).structuredContent as Record<string, any>;
-    assert.equal(details['state'], 'ready');
-    assert.equal(typeof details['process']['pid'], 'number');
-    assert.ok(details['counters']['invocations'] >= 3);
-    assert.deepEqual(details['config']['env_keys'], []);
+    const details = (await hangar.call('registry_details', { provider: 'math' })).structuredContent as {
+      state: string;
+      process: { pid: unknown };
+      counters: { invocations: number };
+      config: { env_keys: string[] };
+    };
+    assert.equal(details.state, 'ready');
+    assert.equal(typeof details.process.pid, 'number');
+    assert.ok(details.counters.invocations >= 3);
+    assert.deepEqual(details.config.env_keys, []);
     const stopped = await hangar.call('registry_stop', { provider: 'math' });
     assert.equal((stopped.structuredContent as { state: string }).state, 'cold');
     assert.equal(await stateOf('math'), 'cold');

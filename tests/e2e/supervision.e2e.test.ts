@@ -35,7 +35,8 @@ describe('supervision leaves no process behind', { timeout: 180_000 }, () => {
     const marker = `leak-${randomUUID()}`;
     const hangar = await connectHangar(config(dir.path, marker));
     try {
-      const invoke = (provider: string, tool: string, args: Record<string, unknown> = {}) => hangar.call('registry_invoke', { provider, tool, arguments: args });
+      const invoke = (provider: string, tool: string, args: Record<string, unknown> = {}) =>
+        hangar.call('registry_invoke', { provider, tool, arguments: args });
       for (let cycle = 0; cycle < 6; cycle++) {
         for (const provider of ['wrapped', 'direct']) {
           const spawned = await invoke(provider, 'spawn_child');

@@ -38,7 +38,10 @@ describe('idle stop (injected clock)', () => {
       const result = await call('math');
       assert.deepEqual(result.structuredContent, { result: 2 });
       const stops = await hangar.app.history({ provider: providerId('math'), types: ['ProviderStopped'] });
-      assert.deepEqual(stops.map((e) => (e.data as { reason: string }).reason), ['idle']);
+      assert.deepEqual(
+        stops.map((e) => (e.data as { reason: string }).reason),
+        ['idle'],
+      );
     } finally {
       await hangar.shutdown();
     }

@@ -56,7 +56,10 @@ describe('ProcessProviderRuntime with the example math provider', () => {
     assert.equal(typeof math.pid, 'number');
     assert.deepEqual(math.serverInfo, { name: 'math', version: '1.0.0' });
     assert.ok(math.protocolVersion);
-    assert.deepEqual(math.tools.map((t) => t.name), ['add', 'subtract', 'multiply', 'divide']);
+    assert.deepEqual(
+      math.tools.map((t) => t.name),
+      ['add', 'subtract', 'multiply', 'divide'],
+    );
     const add = math.tools[0]!;
     assert.equal(add['title'], 'Add');
     assert.deepEqual(add['annotations'], { readOnlyHint: true });
@@ -88,7 +91,10 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
   after(() => conn.stop());
 
   it('follows nextCursor through every page of tools/list', () => {
-    assert.deepEqual(conn.tools.map((t) => t.name), ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'raw']);
+    assert.deepEqual(
+      conn.tools.map((t) => t.name),
+      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'raw'],
+    );
   });
 
   it('passes through fields and content types the SDK schemas do not know', async () => {
@@ -137,7 +143,10 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
     const updates: unknown[] = [];
     const result = await conn.callTool('slow', { ms: 200, steps: 4 }, { timeoutMs: 5000, onProgress: (u) => updates.push(u) });
     assert.deepEqual(result.content, [{ type: 'text', text: 'slept 200 ms' }]);
-    assert.deepEqual(updates, [1, 2, 3, 4].map((i) => ({ progress: i, total: 4, message: `step ${i}` })));
+    assert.deepEqual(
+      updates,
+      [1, 2, 3, 4].map((i) => ({ progress: i, total: 4, message: `step ${i}` })),
+    );
   });
 });
 
@@ -354,7 +363,7 @@ describe('providers die with the hangar', () => {
     const started = Date.now();
     const code = await new Promise<number | null>((resolve) => {
       execFile(process.execPath, ['--input-type=module', '-e', script(`await start(['node', ${JSON.stringify(MATH)}]);`)], (error) =>
-        resolve(error ? (error as { code?: number }).code ?? 1 : 0),
+        resolve(error ? ((error as { code?: number }).code ?? 1) : 0),
       );
     });
     assert.equal(code, 0);

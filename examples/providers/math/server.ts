@@ -33,7 +33,13 @@ server.registerTool(
 );
 server.registerTool(
   'divide',
-  { title: 'Divide', description: 'Divide a by b; dividing by zero is an error', inputSchema: operands, outputSchema: output, annotations: { readOnlyHint: true } },
+  {
+    title: 'Divide',
+    description: 'Divide a by b; dividing by zero is an error',
+    inputSchema: operands,
+    outputSchema: output,
+    annotations: { readOnlyHint: true },
+  },
   async ({ a, b }) => {
     if (b === 0) return { isError: true, content: [{ type: 'text' as const, text: 'Division by zero: b must not be 0' }] };
     return answer(a / b);

@@ -49,7 +49,12 @@ export const invokeTool = (deps: InvokeToolDeps) => {
 
   const check = (id: string, tools: readonly ToolDefinition[], cmd: InvokeTool): void => {
     const tool = findTool(tools, cmd.tool);
-    if (!tool) throw toolNotFound(id, cmd.tool, tools.map((t) => t.name));
+    if (!tool)
+      throw toolNotFound(
+        id,
+        cmd.tool,
+        tools.map((t) => t.name),
+      );
     const problems = validator.validate(tool.inputSchema, cmd.arguments);
     if (problems.length > 0) {
       throw new DomainError('INVALID_ARGUMENTS', `arguments do not fit ${id}.${cmd.tool}: ${problems.join('; ')}`, {
@@ -63,7 +68,11 @@ export const invokeTool = (deps: InvokeToolDeps) => {
 
   return async (cmd: InvokeTool): Promise<ToolCallResult> => {
     const entry = catalog.get(cmd.provider);
-    if (!entry) throw providerNotFound(cmd.provider, catalog.list().map((e) => e.id));
+    if (!entry)
+      throw providerNotFound(
+        cmd.provider,
+        catalog.list().map((e) => e.id),
+      );
     const id = entry.id as ProviderId;
     const started = support.clock.now();
     const argumentsDigest = support.hasher.digest(cmd.arguments);
@@ -73,7 +82,11 @@ export const invokeTool = (deps: InvokeToolDeps) => {
       const nowMs = support.clock.now();
       const { tool, correlationId } = cmd;
       const { code: errorCode, message } = error;
-      await repository.execute(id, { type: 'RecordInvocationFailure', tool, correlationId, durationMs: nowMs - started, errorCode, message, argumentsDigest, nowMs }, context);
+      await repository.execute(
+        id,
+        { type: 'RecordInvocationFailure', tool, correlationId, durationMs: nowMs - started, errorCode, message, argumentsDigest, nowMs },
+        context,
+      );
       throw new DomainError(error.code, error.message, { provider: id, tool: cmd.tool, ...error.details });
     };
 
@@ -115,7 +128,11 @@ export const invokeTool = (deps: InvokeToolDeps) => {
     const { tool, correlationId } = cmd;
     const outcome = result.isError === true ? 'tool_error' : 'success';
     const resultSize = JSON.stringify(result).length;
-    await repository.execute(id, { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, argumentsDigest, resultSize }, context);
+    await repository.execute(
+      id,
+      { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, argumentsDigest, resultSize },
+      context,
+    );
     return result;
   };
 };

@@ -22,7 +22,11 @@ export const warmProviders =
       ids.map(async (name) => {
         const entry = deps.catalog.get(name);
         try {
-          if (!entry) throw providerNotFound(name, deps.catalog.list().map((e) => e.id));
+          if (!entry)
+            throw providerNotFound(
+              name,
+              deps.catalog.list().map((e) => e.id),
+            );
           if (deps.live.get(entry.id)) return void already.push(entry.id);
           await deps.start(entry.id, 'warm', { correlationId });
           warmed.push(entry.id);

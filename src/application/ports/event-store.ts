@@ -65,8 +65,7 @@ export interface ReadAllOptions {
 
 /** The outcome of checking the hash chain over the global order. */
 export type ChainVerification =
-  | { readonly ok: true; readonly count: number }
-  | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
+  { readonly ok: true; readonly count: number } | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
 
 /**
  * The append-only log of every domain event. Appends to one stream are atomic and guarded by optimistic

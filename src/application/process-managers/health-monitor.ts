@@ -77,4 +77,7 @@ export const healthMonitor = (deps: HealthMonitorDeps) => {
 
 /** How often to look for due health checks: a quarter of the shortest interval, between 100 ms and 5 s. */
 export const healthSweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number =>
-  sweepEveryMs([...providers.values()].map((p) => p.settings.healthCheckIntervalS), 100);
+  sweepEveryMs(
+    [...providers.values()].map((p) => p.settings.healthCheckIntervalS),
+    100,
+  );

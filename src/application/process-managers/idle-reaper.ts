@@ -26,12 +26,13 @@ export const idleReaper = (deps: IdleReaperDeps) => async (): Promise<readonly P
     const ttlS = deps.providers.get(id)?.settings.idleTtlS ?? 0;
     if (ttlS > 0 && session.inFlight === 0 && now - session.lastUsedMs >= ttlS * 1000) idle.push(id);
   }
-  await Promise.all(
-    idle.map((id) => deps.stop(id, 'idle').catch((e: unknown) => deps.logger.error('idle stop failed', { provider: id, error: String(e) }))),
-  );
+  await Promise.all(idle.map((id) => deps.stop(id, 'idle').catch((e: unknown) => deps.logger.error('idle stop failed', { provider: id, error: String(e) }))));
   return idle;
 };
 
 /** How often to sweep: a quarter of the shortest idle TTL, between 50 ms and 5 s. */
 export const sweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number =>
-  sweepEveryMs([...providers.values()].map((p) => p.settings.idleTtlS), 50);
+  sweepEveryMs(
+    [...providers.values()].map((p) => p.settings.idleTtlS),
+    50,
+  );

@@ -19,7 +19,11 @@ export interface DetailsDeps {
  */
 export const providerDetails = (deps: DetailsDeps) => (provider: string) => {
   const entry = deps.catalog.get(provider);
-  if (!entry) throw providerNotFound(provider, deps.catalog.list().map((e) => e.id));
+  if (!entry)
+    throw providerNotFound(
+      provider,
+      deps.catalog.list().map((e) => e.id),
+    );
   const config = deps.providers.get(entry.id);
   const session = deps.live.get(entry.id);
   const state = entry.state;
@@ -29,9 +33,7 @@ export const providerDetails = (deps: DetailsDeps) => (provider: string) => {
     mode: state.registration.mode,
     description: state.registration.description,
     state: state.status,
-    config: config
-      ? { command: config.command, cwd: config.cwd, env_keys: Object.keys(config.env).sort() }
-      : null,
+    config: config ? { command: config.command, cwd: config.cwd, env_keys: Object.keys(config.env).sort() } : null,
     settings: {
       idle_ttl_s: s.idleTtlS,
       health_check_interval_s: s.healthCheckIntervalS,

@@ -20,7 +20,11 @@ export const providerTools =
   (deps: { readonly catalog: ProviderCatalog; readonly start: StartProvider }) =>
   async (provider: string, correlationId: string): Promise<ProviderTools> => {
     let entry = deps.catalog.get(provider);
-    if (!entry) throw providerNotFound(provider, deps.catalog.list().map((e) => e.id));
+    if (!entry)
+      throw providerNotFound(
+        provider,
+        deps.catalog.list().map((e) => e.id),
+      );
     if (knownTools(entry.state).length === 0) {
       await deps.start(entry.id, 'invoke', { correlationId });
       entry = deps.catalog.get(provider) ?? entry;

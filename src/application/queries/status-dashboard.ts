@@ -11,7 +11,12 @@ const until = (iso: string, nowMs: number): string => `${Math.max(0, Math.ceil((
 
 const line = (e: CatalogEntry & { readonly state: RegisteredProviderState }, nowMs: number): string => {
   const s = e.state;
-  const circuit = s.circuit.status === 'open' ? `  ⛔ circuit open, probe in ${until(s.circuit.probeAt, nowMs)}` : s.circuit.status === 'half_open' ? '  ⛔ circuit half-open' : '';
+  const circuit =
+    s.circuit.status === 'open'
+      ? `  ⛔ circuit open, probe in ${until(s.circuit.probeAt, nowMs)}`
+      : s.circuit.status === 'half_open'
+        ? '  ⛔ circuit half-open'
+        : '';
   switch (s.status) {
     case 'ready':
       return `✅ ${e.id}  ready  last: ${ago(e.lastUsedAt ?? e.startedAt, nowMs)}${circuit}`;

@@ -23,9 +23,7 @@ export const countsAsTransportFailure = (errorCode: string): boolean => TRANSPOR
 
 /** What the circuit says about a new call at `nowMs`. */
 export type Admission =
-  | { readonly verdict: 'admit' }
-  | { readonly verdict: 'probe' }
-  | { readonly verdict: 'refuse'; readonly retryAfterMs: number; readonly reason: string };
+  { readonly verdict: 'admit' } | { readonly verdict: 'probe' } | { readonly verdict: 'refuse'; readonly retryAfterMs: number; readonly reason: string };
 
 export const admission = (circuit: Circuit, nowMs: number, resetTimeoutMs: number): Admission => {
   switch (circuit.status) {
@@ -33,7 +31,9 @@ export const admission = (circuit: Circuit, nowMs: number, resetTimeoutMs: numbe
       return { verdict: 'admit' };
     case 'open': {
       const waitMs = Date.parse(circuit.probeAt) - nowMs;
-      return waitMs > 0 ? { verdict: 'refuse', retryAfterMs: waitMs, reason: `the circuit is open after ${circuit.failures} consecutive failures` } : { verdict: 'probe' };
+      return waitMs > 0
+        ? { verdict: 'refuse', retryAfterMs: waitMs, reason: `the circuit is open after ${circuit.failures} consecutive failures` }
+        : { verdict: 'probe' };
     }
     case 'half_open': {
       const waitMs = Date.parse(circuit.since) + resetTimeoutMs - nowMs;

@@ -14,12 +14,16 @@ export const admitCall = (cmd: AdmitCall, state: RegisteredProviderState): Decis
   const verdict = admission(state.circuit, cmd.nowMs, breaker.resetTimeoutS * 1000);
   if (verdict.verdict === 'admit') return [];
   if (verdict.verdict === 'probe') return [{ type: 'CircuitHalfOpened', data: { since: iso(cmd.nowMs) } }];
-  throw new DomainError('CIRCUIT_OPEN', `provider '${state.id}' is not taking calls: ${verdict.reason}; next try in ${Math.ceil(verdict.retryAfterMs / 1000)} s`, {
-    provider: state.id,
-    retryable: true,
-    retryAfterMs: verdict.retryAfterMs,
-    ...(state.lastError ? { cause: state.lastError.message } : {}),
-  });
+  throw new DomainError(
+    'CIRCUIT_OPEN',
+    `provider '${state.id}' is not taking calls: ${verdict.reason}; next try in ${Math.ceil(verdict.retryAfterMs / 1000)} s`,
+    {
+      provider: state.id,
+      retryable: true,
+      retryAfterMs: verdict.retryAfterMs,
+      ...(state.lastError ? { cause: state.lastError.message } : {}),
+    },
+  );
 };
 
 /** A result came back: the transport works, so a probing circuit closes. */
@@ -39,7 +43,8 @@ export const recordInvocationFailure = (cmd: RecordInvocationFailure, state: Reg
   const failures = state.circuit.failures + 1;
   const opens = state.circuit.status === 'half_open' || (state.circuit.status === 'closed' && failures >= breaker.failureThreshold);
   if (!opens) return [failed];
-  const reason = state.circuit.status === 'half_open' ? `probe call failed: ${cmd.errorCode}` : `${failures} consecutive transport failures, last ${cmd.errorCode}`;
+  const reason =
+    state.circuit.status === 'half_open' ? `probe call failed: ${cmd.errorCode}` : `${failures} consecutive transport failures, last ${cmd.errorCode}`;
   return [failed, { type: 'CircuitOpened', data: { failures, probeAt: iso(nowMs + breaker.resetTimeoutS * 1000), reason } }];
 };
 
@@ -51,5 +56,8 @@ export const recordHealthCheck = (cmd: RecordHealthCheck, state: RegisteredProvi
   const failed: ProviderEvent = { type: 'HealthCheckFailed', data: { consecutiveFailures: failures, message: cmd.message } };
   if (failures < state.registration.settings.maxConsecutiveFailures) return [failed];
   const retryAt = iso(cmd.nowMs + startBackoffMs(failures, cmd.jitter));
-  return [failed, { type: 'ProviderDegraded', data: { reason: `${failures} health checks failed in a row: ${cmd.message}`, consecutiveFailures: failures, retryAt } }];
+  return [
+    failed,
+    { type: 'ProviderDegraded', data: { reason: `${failures} health checks failed in a row: ${cmd.message}`, consecutiveFailures: failures, retryAt } },
+  ];
 };

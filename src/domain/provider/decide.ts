@@ -1,15 +1,7 @@
 import { assertNever } from '../shared/decider.js';
 import { DomainError } from '../shared/errors.js';
 import { startBackoffMs } from './backoff.js';
-import type {
-  ProviderCommand,
-  RecordCrash,
-  RecordStartFailed,
-  RecordStarted,
-  RegisterProvider,
-  RequestStart,
-  StopProvider,
-} from './commands.js';
+import type { ProviderCommand, RecordCrash, RecordStartFailed, RecordStarted, RegisterProvider, RequestStart, StopProvider } from './commands.js';
 import { admitCall, recordHealthCheck, recordInvocation, recordInvocationFailure } from './decide-calls.js';
 import type { ProviderEvent } from './events.js';
 import type { ProviderState, RegisteredProviderState } from './state.js';
@@ -37,12 +29,16 @@ const requestStart = (cmd: RequestStart, state: RegisteredProviderState): Decisi
     case 'degraded': {
       const waitMs = Date.parse(state.retryAt) - cmd.nowMs;
       if (waitMs > 0) {
-        throw new DomainError('PROVIDER_DEGRADED', `provider '${state.id}' is degraded after ${state.consecutiveFailures} failed starts; next start allowed in ${Math.ceil(waitMs / 1000)} s`, {
-          provider: state.id,
-          retryable: true,
-          retryAfterMs: waitMs,
-          ...(state.lastError ? { cause: state.lastError.message } : {}),
-        });
+        throw new DomainError(
+          'PROVIDER_DEGRADED',
+          `provider '${state.id}' is degraded after ${state.consecutiveFailures} failed starts; next start allowed in ${Math.ceil(waitMs / 1000)} s`,
+          {
+            provider: state.id,
+            retryable: true,
+            retryAfterMs: waitMs,
+            ...(state.lastError ? { cause: state.lastError.message } : {}),
+          },
+        );
       }
       return [{ type: 'ProviderStartRequested', data: { reason: cmd.reason, attempt: state.consecutiveFailures + 1 } }];
     }

@@ -61,10 +61,7 @@ export type ProviderCrashed = Event<
  * Consecutive failed starts or health checks reached `max_consecutive_failures`; no start is admitted
  * before `retryAt`. When the provider was running, its process is stopped with this event.
  */
-export type ProviderDegraded = Event<
-  'ProviderDegraded',
-  { readonly reason: string; readonly consecutiveFailures: number; readonly retryAt: string }
->;
+export type ProviderDegraded = Event<'ProviderDegraded', { readonly reason: string; readonly consecutiveFailures: number; readonly retryAt: string }>;
 
 /** A health check (MCP ping) of a running provider failed; `consecutiveFailures` counts toward degraded. */
 export type HealthCheckFailed = Event<'HealthCheckFailed', { readonly consecutiveFailures: number; readonly message: string }>;

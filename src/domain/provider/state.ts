@@ -41,5 +41,4 @@ export type ProviderStatus = ProviderState['status'];
 export type RegisteredProviderState = Exclude<ProviderState, { status: 'unregistered' }>;
 
 /** The tools a caller sees: discovered ones when known, else the predefined ones from config. */
-export const knownTools = (state: RegisteredProviderState): readonly ToolDefinition[] =>
-  state.discoveredTools ?? state.registration.predefinedTools;
+export const knownTools = (state: RegisteredProviderState): readonly ToolDefinition[] => state.discoveredTools ?? state.registration.predefinedTools;

@@ -10,11 +10,7 @@ export interface Decider<Command, Event, State> {
 }
 
 /** Folds a sequence of events into a state with the decider's `evolve`. */
-export const fold = <Command, Event, State>(
-  decider: Decider<Command, Event, State>,
-  events: Iterable<Event>,
-  from: State = decider.initialState(),
-): State => {
+export const fold = <Command, Event, State>(decider: Decider<Command, Event, State>, events: Iterable<Event>, from: State = decider.initialState()): State => {
   let state = from;
   for (const event of events) state = decider.evolve(state, event);
   return state;

@@ -104,7 +104,7 @@ const providerSchema = z.strictObject({
     .min(1, { error: 'command must have at least one word, e.g. [node, server.js]' })
     .refine((words) => words[0] !== '', { error: 'the first word of command must not be empty', path: [0] }),
   env: z.record(z.string(), text('a string')).default({}),
-  cwd: z.string().min(1, { error: 'cwd must not be empty (leave it out for the config file\'s folder)' }).optional(),
+  cwd: z.string().min(1, { error: "cwd must not be empty (leave it out for the config file's folder)" }).optional(),
   description: z.string().default(''),
   idle_ttl_s: boundedNumber({ gte: 0 }).default(300),
   health_check_interval_s: boundedNumber({ gt: 0 }).default(60),
@@ -126,9 +126,7 @@ const retrySchema = z.strictObject({
  * sections, duplicate tool names) live in `structural-checks.ts` so they run even when zod finds other problems.
  */
 export const configFileSchema = z.strictObject({
-  event_store: z
-    .strictObject({ path: z.string().min(1, { error: 'path must not be empty' }).optional() })
-    .optional(),
+  event_store: z.strictObject({ path: z.string().min(1, { error: 'path must not be empty' }).optional() }).optional(),
   // `providers:` with every entry commented out reads as null: an empty registry, not a mistake.
   providers: z
     .record(z.string(), providerSchema)

@@ -134,8 +134,7 @@ export const formatPath = (path: readonly (string | number)[]): string =>
     return text === '' ? segment : `${text}.${segment}`;
   }, '');
 
-const byPosition = (a: ConfigProblem, b: ConfigProblem): number =>
-  (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+const byPosition = (a: ConfigProblem, b: ConfigProblem): number => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
 
 const dedupe = (problems: readonly ConfigProblem[]): ConfigProblem[] => {
   const seen = new Set<string>();

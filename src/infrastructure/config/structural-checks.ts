@@ -2,11 +2,9 @@ import { PROVIDER_ID_PATTERN } from '../../domain/shared/ids.js';
 import { ALL_MODES, SUPPORTED_MODES, UNAVAILABLE_SECTIONS } from './config-schema.js';
 import type { RawProblem } from './expand-env.js';
 
-const isMap = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
+const isMap = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
-const notAvailable = (what: string): string =>
-  `${what} is not available in this version of mcp-hangar (supported: ${SUPPORTED_MODES.join(', ')})`;
+const notAvailable = (what: string): string => `${what} is not available in this version of mcp-hangar (supported: ${SUPPORTED_MODES.join(', ')})`;
 
 /**
  * Takes out what the spec describes but this version cannot run (`http`, `discovery`, `audit` sections and

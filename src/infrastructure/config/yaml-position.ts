@@ -14,9 +14,7 @@ const keyText = (key: unknown): string | undefined => {
 };
 
 const start = (node: unknown): number | undefined =>
-  node !== null && typeof node === 'object' && 'range' in node && Array.isArray(node.range)
-    ? (node.range[0] as number)
-    : undefined;
+  node !== null && typeof node === 'object' && 'range' in node && Array.isArray(node.range) ? (node.range[0] as number) : undefined;
 
 /**
  * Finds where a path of the parsed document is written, falling back to the nearest existing parent when the
@@ -25,12 +23,7 @@ const start = (node: unknown): number | undefined =>
  * With `at: 'key'` it points at the map key itself (an unknown key, a bad provider id). For a value that is
  * a block map or list, it points at the key that owns it, since the block itself starts on the next line.
  */
-export const positionOf = (
-  doc: Document,
-  lines: LineCounter,
-  path: readonly (string | number)[],
-  at: 'key' | 'value',
-): Position => {
+export const positionOf = (doc: Document, lines: LineCounter, path: readonly (string | number)[], at: 'key' | 'value'): Position => {
   let node: unknown = doc.contents;
   let fallback = start(node);
   for (const [index, segment] of path.entries()) {

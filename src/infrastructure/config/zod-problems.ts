@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { closestMatch } from '../../domain/shared/closest.js';
 import { describeValue } from './config-schema.js';
 import type { RawProblem } from './expand-env.js';

@@ -66,9 +66,7 @@ export class EventSchemaRegistry {
 }
 
 /** The production registry: every provider event type is at schema version 1 (no upcasters yet). */
-export const providerEventSchemas = new EventSchemaRegistry(
-  Object.fromEntries(PROVIDER_EVENT_TYPES.map((type) => [type, { currentVersion: 1 }])),
-);
+export const providerEventSchemas = new EventSchemaRegistry(Object.fromEntries(PROVIDER_EVENT_TYPES.map((type) => [type, { currentVersion: 1 }])));
 
 const eventRowSchema = z.object({
   position: z.int(),

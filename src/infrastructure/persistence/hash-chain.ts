@@ -53,9 +53,7 @@ function hashFields(
 
 // crypto.hash (Node >= 20.12) is a one-shot digest, about twice as fast as createHash for short inputs.
 const sha256Hex: (text: string) => string =
-  typeof crypto.hash === 'function'
-    ? (text) => crypto.hash('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The JSON text of an event's data; throws when the data is not JSON (undefined, a function, a BigInt). */
 export function encodeData(type: string, data: unknown): string {
@@ -93,7 +91,10 @@ export function linkRows(
     const schemaVersion = stamp.versionOf(event.type);
     const data = encodeData(event.type, event.data);
     hash = hashFields(hash, position, streamId, version, event.type, schemaVersion, stamp.occurredAt, stamp.metadata, data);
-    write({ position, streamId, streamVersion: version, type: event.type, schemaVersion, data, metadata: stamp.metadata, occurredAt: stamp.occurredAt, hash }, event);
+    write(
+      { position, streamId, streamVersion: version, type: event.type, schemaVersion, data, metadata: stamp.metadata, occurredAt: stamp.occurredAt, hash },
+      event,
+    );
   }
   return { position, hash };
 }

@@ -23,5 +23,9 @@ export const systemIds: IdGenerator = {
 
 /** SHA-256 over the JSON form, first 32 hex characters (128 bits): enough to tell values apart. */
 export const sha256Hasher: Hasher = {
-  digest: (value) => createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex').slice(0, 32),
+  digest: (value) =>
+    createHash('sha256')
+      .update(JSON.stringify(value) ?? 'undefined')
+      .digest('hex')
+      .slice(0, 32),
 };

@@ -35,11 +35,17 @@ export const REGISTRY_TOOLS: readonly RegistryTool[] = [
 ] as unknown as readonly RegistryTool[];
 
 const INSTRUCTIONS =
-  'mcp-hangar fronts a registry of MCP providers. registry_list shows them, registry_tools shows a provider\'s tools and their schemas, registry_invoke calls a tool (starting the provider when it is cold). On errors, follow the hints in the result.';
+  "mcp-hangar fronts a registry of MCP providers. registry_list shows them, registry_tools shows a provider's tools and their schemas, registry_invoke calls a tool (starting the provider when it is cold). On errors, follow the hints in the result.";
 
 const listing = (tool: RegistryTool): Tool => {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(tool.inputSchema, { io: 'input' }) as Record<string, unknown>;
-  return { name: tool.name, title: tool.title, description: tool.description, inputSchema: inputSchema as Tool['inputSchema'], annotations: { title: tool.title, ...tool.annotations } };
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: inputSchema as Tool['inputSchema'],
+    annotations: { title: tool.title, ...tool.annotations },
+  };
 };
 
 const invalidArguments = (tool: string, error: z.ZodError) =>
@@ -94,8 +100,15 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
       return await tool.handler(parsed.data, context);
     } catch (error) {
       if (isDomainError(error)) return errorResult(error, correlationId);
-      logger.error('registry tool failed unexpectedly', { tool: request.params.name, correlationId, error: error instanceof Error ? error.stack : String(error) });
-      return errorResult(new DomainError('INTERNAL_ERROR', `internal error in ${request.params.name}: ${error instanceof Error ? error.message : String(error)}`), correlationId);
+      logger.error('registry tool failed unexpectedly', {
+        tool: request.params.name,
+        correlationId,
+        error: error instanceof Error ? error.stack : String(error),
+      });
+      return errorResult(
+        new DomainError('INTERNAL_ERROR', `internal error in ${request.params.name}: ${error instanceof Error ? error.message : String(error)}`),
+        correlationId,
+      );
     }
   });
   return server;

@@ -18,7 +18,12 @@ export interface RegistryTool<S extends z.ZodType = z.ZodType> {
   readonly title: string;
   readonly description: string;
   readonly inputSchema: S;
-  readonly annotations: { readonly readOnlyHint?: boolean; readonly destructiveHint?: boolean; readonly idempotentHint?: boolean; readonly openWorldHint?: boolean };
+  readonly annotations: {
+    readonly readOnlyHint?: boolean;
+    readonly destructiveHint?: boolean;
+    readonly idempotentHint?: boolean;
+    readonly openWorldHint?: boolean;
+  };
   readonly handler: (input: z.output<S>, context: ToolContext) => Promise<ToolCallResult>;
 }
 

@@ -14,10 +14,12 @@ export interface Servable {
  * so console's stdout methods are sent to stderr for the life of the process.
  */
 const guardStdout = (): void => {
+  /* eslint-disable no-console -- this is the guard that keeps console output off stdout */
   const toStderr = (...args: unknown[]) => console.error(...args);
   console.log = toStderr;
   console.info = toStderr;
   console.debug = toStderr;
+  /* eslint-enable no-console */
 };
 
 /**

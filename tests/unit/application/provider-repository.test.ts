@@ -16,10 +16,11 @@ const registration = { mode: 'subprocess' as const, description: '', configDiges
 const observed = (store: EventStore) => {
   const seen = { reads: 0, conflicts: 0 };
   const wrapped: EventStore = {
-    append: (...args) => store.append(...args).catch((e: unknown) => {
-      seen.conflicts++;
-      throw e;
-    }),
+    append: (...args) =>
+      store.append(...args).catch((e: unknown) => {
+        seen.conflicts++;
+        throw e;
+      }),
     readStream: (...args) => {
       seen.reads++;
       return store.readStream(...args);
@@ -41,7 +42,10 @@ describe('ProviderRepository', () => {
       ({ type: 'RecordInvocation', tool: 'add', correlationId: `c${n}`, durationMs: 1, outcome: 'success', argumentsDigest: 'a', resultSize: 1 }) as const;
     await Promise.all(Array.from({ length: 20 }, (_, n) => repository.execute(id, invocation(n))));
     const events = await store.readStream('provider-math');
-    assert.deepEqual(events.map((e) => e.streamVersion), Array.from({ length: 21 }, (_, n) => n + 1));
+    assert.deepEqual(
+      events.map((e) => e.streamVersion),
+      Array.from({ length: 21 }, (_, n) => n + 1),
+    );
     assert.equal(seen.conflicts, 0);
   });
 
@@ -58,7 +62,10 @@ describe('ProviderRepository', () => {
     const repository = new ProviderRepository(store, bus, new ManualClock());
     for (const stream of catalog.streams()) repository.seed(stream.id, stream.state, stream.version);
     const { events } = await repository.execute(id, { type: 'StopProvider', reason: 'hangar_restart' });
-    assert.deepEqual(events.map((e) => [e.type, e.streamVersion]), [['ProviderStopped', 3]]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.streamVersion]),
+      [['ProviderStopped', 3]],
+    );
     assert.equal(seen.reads, 0, 'no stream was read');
     assert.equal(seen.conflicts, 0, 'the seeded version was right');
   });

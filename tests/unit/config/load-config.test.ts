@@ -193,7 +193,12 @@ describe('loadConfig: each kind of problem names its path and line', () => {
   });
 
   it('refuses an unknown mode as an invalid choice, with a suggestion', () => {
-    only(problems('providers:\n  m:\n    mode: subproces\n    command: [node]\n'), 'providers.m.mode', 3, /^invalid mode "subproces": expected one of subprocess, container, remote, group — did you mean 'subprocess'\?$/);
+    only(
+      problems('providers:\n  m:\n    mode: subproces\n    command: [node]\n'),
+      'providers.m.mode',
+      3,
+      /^invalid mode "subproces": expected one of subprocess, container, remote, group — did you mean 'subprocess'\?$/,
+    );
   });
 
   it('refuses the spec sections this version does not have as "not available"', () => {
@@ -225,7 +230,10 @@ describe('loadConfig: each kind of problem names its path and line', () => {
     assert.ok(found.length >= 1);
     assert.equal(found[0]?.path, '');
     assert.match(found[0]?.message ?? '', /^YAML syntax error: /);
-    assert.ok(found.every((p) => p.line !== null && p.line >= 3), JSON.stringify(found));
+    assert.ok(
+      found.every((p) => p.line !== null && p.line >= 3),
+      JSON.stringify(found),
+    );
   });
 
   it('reports a duplicate YAML key as a syntax error at the second key', () => {

@@ -70,26 +70,60 @@ describe('circuit breaker policy', () => {
 
 describe('circuit breaker in the Provider decider', () => {
   it('opens the circuit after the fifth consecutive timeout', () => {
-    spec.given([...ready, ...timeouts(3)]).when(failure('TIMEOUT')).then([failed('TIMEOUT')]);
-    spec.given([...ready, ...timeouts(4)]).when(failure('TIMEOUT')).then([failed('TIMEOUT'), { type: 'CircuitOpened', data: { failures: 5, probeAt: iso(T0 + 30_000), reason: '5 consecutive transport failures, last TIMEOUT' } }]);
+    spec
+      .given([...ready, ...timeouts(3)])
+      .when(failure('TIMEOUT'))
+      .then([failed('TIMEOUT')]);
+    spec
+      .given([...ready, ...timeouts(4)])
+      .when(failure('TIMEOUT'))
+      .then([
+        failed('TIMEOUT'),
+        { type: 'CircuitOpened', data: { failures: 5, probeAt: iso(T0 + 30_000), reason: '5 consecutive transport failures, last TIMEOUT' } },
+      ]);
   });
   it("does not count a tool's own error result, and a result resets the count", () => {
-    spec.given([...ready, ...timeouts(4), invoked('tool_error')]).when(failure('TIMEOUT')).then([failed('TIMEOUT')]);
-    const events = spec.given([...ready, ...timeouts(4), failed('INVALID_ARGUMENTS')]).when(failure('TIMEOUT')).events();
-    assert.deepEqual(events.map((e) => e.type), ['ToolInvocationFailed', 'CircuitOpened'], 'a refused call neither counts nor resets');
+    spec
+      .given([...ready, ...timeouts(4), invoked('tool_error')])
+      .when(failure('TIMEOUT'))
+      .then([failed('TIMEOUT')]);
+    const events = spec
+      .given([...ready, ...timeouts(4), failed('INVALID_ARGUMENTS')])
+      .when(failure('TIMEOUT'))
+      .events();
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['ToolInvocationFailed', 'CircuitOpened'],
+      'a refused call neither counts nor resets',
+    );
   });
   it('refuses calls while open, saying when the probe is due', () => {
-    spec.given([...ready, ...timeouts(5), opened]).when({ type: 'AdmitCall', nowMs: T0 + 10_000 }).thenThrows('CIRCUIT_OPEN', 'next try in 20 s');
+    spec
+      .given([...ready, ...timeouts(5), opened])
+      .when({ type: 'AdmitCall', nowMs: T0 + 10_000 })
+      .thenThrows('CIRCUIT_OPEN', 'next try in 20 s');
   });
   it('admits one probe after reset_timeout_s and refuses the others meanwhile', () => {
-    spec.given([...ready, opened]).when({ type: 'AdmitCall', nowMs: T0 + 30_000 }).then([{ type: 'CircuitHalfOpened', data: { since: iso(T0 + 30_000) } }]);
+    spec
+      .given([...ready, opened])
+      .when({ type: 'AdmitCall', nowMs: T0 + 30_000 })
+      .then([{ type: 'CircuitHalfOpened', data: { since: iso(T0 + 30_000) } }]);
     const halfOpen: ProviderEvent = { type: 'CircuitHalfOpened', data: { since: iso(T0 + 30_000) } };
-    spec.given([...ready, opened, halfOpen]).when({ type: 'AdmitCall', nowMs: T0 + 30_001 }).thenThrows('CIRCUIT_OPEN', 'probe');
+    spec
+      .given([...ready, opened, halfOpen])
+      .when({ type: 'AdmitCall', nowMs: T0 + 30_001 })
+      .thenThrows('CIRCUIT_OPEN', 'probe');
   });
   it('closes after a successful probe and re-opens after a failed one', () => {
     const halfOpen: ProviderEvent = { type: 'CircuitHalfOpened', data: { since: iso(T0 + 30_000) } };
-    spec.given([...ready, opened, halfOpen]).when({ type: 'RecordInvocation', tool: 't', correlationId: 'c', durationMs: 1, outcome: 'tool_error', argumentsDigest: 'a', resultSize: 1 }).then([invoked('tool_error'), { type: 'CircuitClosed', data: { after: 'probe_succeeded' } }]);
-    const events = spec.given([...ready, opened, halfOpen]).when(failure('PROVIDER_CRASHED', T0 + 31_000)).events();
+    spec
+      .given([...ready, opened, halfOpen])
+      .when({ type: 'RecordInvocation', tool: 't', correlationId: 'c', durationMs: 1, outcome: 'tool_error', argumentsDigest: 'a', resultSize: 1 })
+      .then([invoked('tool_error'), { type: 'CircuitClosed', data: { after: 'probe_succeeded' } }]);
+    const events = spec
+      .given([...ready, opened, halfOpen])
+      .when(failure('PROVIDER_CRASHED', T0 + 31_000))
+      .events();
     assert.equal(events[1]?.type, 'CircuitOpened');
     assert.equal((events[1] as Extract<ProviderEvent, { type: 'CircuitOpened' }>).data.probeAt, iso(T0 + 61_000));
     const closedEvent: ProviderEvent = { type: 'CircuitClosed', data: { after: 'probe_succeeded' } };
@@ -105,14 +139,23 @@ describe('health checks in the Provider decider', () => {
     spec.given(ready).when(check(true)).thenNothing();
   });
   it('records a failed check, and a pass after failures as a recovery', () => {
-    spec.given(ready).when(check(false)).then([healthFailed(1)]);
-    spec.given([...ready, healthFailed(1), healthFailed(2)]).when(check(true)).then([{ type: 'ProviderRecovered', data: { after: 'health_check', failures: 2 } }]);
+    spec
+      .given(ready)
+      .when(check(false))
+      .then([healthFailed(1)]);
+    spec
+      .given([...ready, healthFailed(1), healthFailed(2)])
+      .when(check(true))
+      .then([{ type: 'ProviderRecovered', data: { after: 'health_check', failures: 2 } }]);
   });
   it('degrades a provider after max_consecutive_failures failed checks', () => {
     spec
       .given([...ready, healthFailed(1), healthFailed(2)])
       .when(check(false))
-      .then([healthFailed(3), { type: 'ProviderDegraded', data: { reason: '3 health checks failed in a row: ping timed out', consecutiveFailures: 3, retryAt: iso(T0 + 8000) } }]);
+      .then([
+        healthFailed(3),
+        { type: 'ProviderDegraded', data: { reason: '3 health checks failed in a row: ping timed out', consecutiveFailures: 3, retryAt: iso(T0 + 8000) } },
+      ]);
   });
   it('records a recovery when a degraded provider starts again', () => {
     const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'x', consecutiveFailures: 3, retryAt: iso(T0) } };
@@ -120,7 +163,10 @@ describe('health checks in the Provider decider', () => {
       .given([...ready, degraded, { type: 'ProviderStartRequested', data: { reason: 'invoke', attempt: 4 } }])
       .when({ type: 'RecordStarted', pid: 2, protocolVersion: null, serverInfo: null, startupMs: 1, tools: [], toolsDigest: 'x' })
       .events();
-    assert.deepEqual(events.map((e) => e.type), ['ProviderStarted', 'ToolsDiscovered', 'ProviderRecovered']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['ProviderStarted', 'ToolsDiscovered', 'ProviderRecovered'],
+    );
   });
   it('ignores health results for a provider that is not running', () => {
     spec.given([registered]).when(check(false)).thenNothing();

@@ -21,13 +21,25 @@ const registration: ProviderRegistration = {
 };
 const registered: ProviderEvent = { type: 'ProviderRegistered', data: { providerId: id, ...registration } };
 const requested = (attempt = 1): ProviderEvent => ({ type: 'ProviderStartRequested', data: { reason: 'invoke', attempt } });
-const started: ProviderEvent = { type: 'ProviderStarted', data: { pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1' }, startupMs: 400 } };
+const started: ProviderEvent = {
+  type: 'ProviderStarted',
+  data: { pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1' }, startupMs: 400 },
+};
 const failedStart = (n: number): ProviderEvent => ({
   type: 'ProviderStartFailed',
   data: { message: 'spawn x ENOENT', exitCode: null, signal: null, stderrTail: '', hint: 'command not found', consecutiveFailures: n },
 });
 const failStart = (jitter = 0.5) =>
-  ({ type: 'RecordStartFailed', message: 'spawn x ENOENT', exitCode: null, signal: null, stderrTail: '', hint: 'command not found', nowMs: T0, jitter }) as const;
+  ({
+    type: 'RecordStartFailed',
+    message: 'spawn x ENOENT',
+    exitCode: null,
+    signal: null,
+    stderrTail: '',
+    hint: 'command not found',
+    nowMs: T0,
+    jitter,
+  }) as const;
 const tools = [{ name: 'add' }, { name: 'divide' }];
 
 describe('Provider decider', () => {
@@ -40,10 +52,16 @@ describe('Provider decider', () => {
     });
     it('records a config change when the digest differs', () => {
       const changed = { ...registration, configDigest: 'digest-2' };
-      spec.given([registered]).when({ type: 'RegisterProvider', providerId: id, registration: changed }).then([{ type: 'ProviderConfigChanged', data: { providerId: id, ...changed } }]);
+      spec
+        .given([registered])
+        .when({ type: 'RegisterProvider', providerId: id, registration: changed })
+        .then([{ type: 'ProviderConfigChanged', data: { providerId: id, ...changed } }]);
     });
     it('deregisters a provider that left the config, and registers it again later', () => {
-      spec.given([registered]).when({ type: 'DeregisterProvider' }).then([{ type: 'ProviderDeregistered', data: { reason: 'removed_from_config' } }]);
+      spec
+        .given([registered])
+        .when({ type: 'DeregisterProvider' })
+        .then([{ type: 'ProviderDeregistered', data: { reason: 'removed_from_config' } }]);
       const gone: ProviderEvent = { type: 'ProviderDeregistered', data: { reason: 'removed_from_config' } };
       spec.given([registered, gone]).when({ type: 'RegisterProvider', providerId: id, registration }).then([registered]);
     });
@@ -54,7 +72,10 @@ describe('Provider decider', () => {
 
   describe('starting', () => {
     it('admits a start of a cold provider', () => {
-      spec.given([registered]).when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 }).then([requested(1)]);
+      spec
+        .given([registered])
+        .when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 })
+        .then([requested(1)]);
     });
     it('admits nothing while a start is under way or the provider is ready', () => {
       spec.given([registered, requested()]).when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 }).thenNothing();
@@ -63,7 +84,15 @@ describe('Provider decider', () => {
     it('records the start and the discovered tools the first time', () => {
       spec
         .given([registered, requested()])
-        .when({ type: 'RecordStarted', pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1' }, startupMs: 400, tools, toolsDigest: 'd1' })
+        .when({
+          type: 'RecordStarted',
+          pid: 42,
+          protocolVersion: '2025-06-18',
+          serverInfo: { name: 'math', version: '1' },
+          startupMs: 400,
+          tools,
+          toolsDigest: 'd1',
+        })
         .then([started, { type: 'ToolsDiscovered', data: { tools, digest: 'd1' } }]);
     });
     it('does not record the same tools again on a later start', () => {
@@ -71,7 +100,15 @@ describe('Provider decider', () => {
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
       spec
         .given([registered, requested(), started, discovered, stopped, requested()])
-        .when({ type: 'RecordStarted', pid: 43, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1' }, startupMs: 400, tools, toolsDigest: 'd1' })
+        .when({
+          type: 'RecordStarted',
+          pid: 43,
+          protocolVersion: '2025-06-18',
+          serverInfo: { name: 'math', version: '1' },
+          startupMs: 400,
+          tools,
+          toolsDigest: 'd1',
+        })
         .then([{ ...started, data: { ...started.data, pid: 43 } } as ProviderEvent]);
     });
     it('ignores a start result when the provider was stopped while starting', () => {
@@ -85,12 +122,18 @@ describe('Provider decider', () => {
 
   describe('start failures and backoff', () => {
     it('counts a failed start and goes back to cold below the threshold', () => {
-      spec.given([registered, requested()]).when(failStart()).then([failedStart(1)]);
+      spec
+        .given([registered, requested()])
+        .when(failStart())
+        .then([failedStart(1)]);
       const state = fold(providerDecider, [registered, requested(), failedStart(1)]);
       assert.equal(state.status, 'cold');
     });
     it('degrades after max_consecutive_failures failed starts in a row, with a backoff of 2^failures s', () => {
-      const events = spec.given([registered, requested(1), failedStart(1), requested(2), failedStart(2), requested(3)]).when(failStart(0.5)).events();
+      const events = spec
+        .given([registered, requested(1), failedStart(1), requested(2), failedStart(2), requested(3)])
+        .when(failStart(0.5))
+        .events();
       assert.deepEqual(events[0], failedStart(3));
       assert.equal(events[1]?.type, 'ProviderDegraded');
       const retryAt = Date.parse((events[1] as Extract<ProviderEvent, { type: 'ProviderDegraded' }>).data.retryAt);
@@ -98,8 +141,14 @@ describe('Provider decider', () => {
     });
     it('refuses a start inside the backoff, saying how long to wait', () => {
       const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'x', consecutiveFailures: 3, retryAt: new Date(T0 + 8000).toISOString() } };
-      spec.given([registered, failedStart(3), degraded]).when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 + 3000 }).thenThrows('PROVIDER_DEGRADED', 'in 5 s');
-      spec.given([registered, failedStart(3), degraded]).when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 + 8000 }).then([requested(4)]);
+      spec
+        .given([registered, failedStart(3), degraded])
+        .when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 + 3000 })
+        .thenThrows('PROVIDER_DEGRADED', 'in 5 s');
+      spec
+        .given([registered, failedStart(3), degraded])
+        .when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 + 8000 })
+        .then([requested(4)]);
     });
     it('resets the failure count after a successful start', () => {
       const state = fold(providerDecider, [registered, requested(1), failedStart(1), requested(2), started]);
@@ -117,23 +166,38 @@ describe('Provider decider', () => {
 
   describe('stopping, crashes and invocations', () => {
     it('stops a ready provider for idleness, but only a ready one', () => {
-      spec.given([registered, requested(), started]).when({ type: 'StopProvider', reason: 'idle' }).then([{ type: 'ProviderStopped', data: { reason: 'idle' } }]);
+      spec
+        .given([registered, requested(), started])
+        .when({ type: 'StopProvider', reason: 'idle' })
+        .then([{ type: 'ProviderStopped', data: { reason: 'idle' } }]);
       spec.given([registered, requested()]).when({ type: 'StopProvider', reason: 'idle' }).thenNothing();
       spec.given([registered]).when({ type: 'StopProvider', reason: 'user_request' }).thenNothing();
     });
     it('records a crash of a ready provider and lets the next call restart it', () => {
       const crash = { type: 'RecordCrash', exitCode: 3, signal: null, stderrTail: 'boom', inFlightCalls: 2 } as const;
-      spec.given([registered, requested(), started]).when(crash).then([{ type: 'ProviderCrashed', data: { exitCode: 3, signal: null, stderrTail: 'boom', inFlightCalls: 2 } }]);
+      spec
+        .given([registered, requested(), started])
+        .when(crash)
+        .then([{ type: 'ProviderCrashed', data: { exitCode: 3, signal: null, stderrTail: 'boom', inFlightCalls: 2 } }]);
       const crashed: ProviderEvent = { type: 'ProviderCrashed', data: { exitCode: 3, signal: null, stderrTail: 'boom', inFlightCalls: 2 } };
-      spec.given([registered, requested(), started, crashed]).when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 }).then([requested(1)]);
+      spec
+        .given([registered, requested(), started, crashed])
+        .when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 })
+        .then([requested(1)]);
     });
     it('does not call an exit after a stop a crash', () => {
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'user_request' } };
-      spec.given([registered, requested(), started, stopped]).when({ type: 'RecordCrash', exitCode: 0, signal: null, stderrTail: '', inFlightCalls: 0 }).thenNothing();
+      spec
+        .given([registered, requested(), started, stopped])
+        .when({ type: 'RecordCrash', exitCode: 0, signal: null, stderrTail: '', inFlightCalls: 0 })
+        .thenNothing();
     });
     it('records every invocation with its outcome, and failures as the last error', () => {
       const invoked = { tool: 'add', correlationId: 'c1', durationMs: 2, outcome: 'tool_error' as const, argumentsDigest: 'a', resultSize: 10 };
-      spec.given([registered, requested(), started]).when({ type: 'RecordInvocation', ...invoked }).then([{ type: 'ToolInvoked', data: invoked }]);
+      spec
+        .given([registered, requested(), started])
+        .when({ type: 'RecordInvocation', ...invoked })
+        .then([{ type: 'ToolInvoked', data: invoked }]);
       const failed = { tool: 'add', correlationId: 'c2', durationMs: 30000, errorCode: 'TIMEOUT', message: 'timed out', argumentsDigest: 'a' };
       const state = fold(providerDecider, [registered, { type: 'ToolInvocationFailed', data: failed }]);
       assert.deepEqual(state.status !== 'unregistered' && state.lastError, { code: 'TIMEOUT', message: 'timed out' });

@@ -207,7 +207,7 @@ export class LineTransport implements Transport {
       this.handleLine(last);
     }
     if (this.closed) return;
-    this.closeReason = "the provider closed its stdout";
+    this.closeReason = 'the provider closed its stdout';
     void this.close();
   };
 

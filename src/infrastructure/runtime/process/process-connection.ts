@@ -6,7 +6,12 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../../../application/ports/logger.js';
 import type {
-  CallOptions, ConnectionDiagnostics, ExitInfo, LaunchSpec, ProviderConnection, StartOptions,
+  CallOptions,
+  ConnectionDiagnostics,
+  ExitInfo,
+  LaunchSpec,
+  ProviderConnection,
+  StartOptions,
   ToolCallResult,
 } from '../../../application/ports/provider-runtime.js';
 import { DomainError } from '../../../domain/shared/errors.js';
@@ -46,7 +51,6 @@ const MAX_TOOL_PAGES = 1000;
 const noop = (): void => {};
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const unref = (stream: Readable | Writable | null | undefined): void => (stream as { unref?: () => void } | null)?.unref?.();
-
 
 /** A running subprocess provider with its MCP session. */
 export class ProcessConnection implements ProviderConnection {
@@ -213,7 +217,12 @@ export class ProcessConnection implements ProviderConnection {
     const how = exit.signal !== null ? `killed by ${exit.signal}` : `exit code ${exit.exitCode}`;
     const why = this.transport.closeReason !== null && this.transport.closeReason !== 'the provider closed its stdout' ? `; ${this.transport.closeReason}` : '';
     return new DomainError('PROVIDER_CRASHED', `provider '${provider}' crashed during '${tool}' (${how})${why}`, {
-      provider, tool, exitCode: exit.exitCode, signal: exit.signal, stderrTail: this.stderr.tail(), retryable: true,
+      provider,
+      tool,
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      stderrTail: this.stderr.tail(),
+      retryable: true,
     });
   }
 
@@ -221,7 +230,9 @@ export class ProcessConnection implements ProviderConnection {
     const exit = this.exit;
     const state = exit === null ? 'its session is closed' : exit.signal !== null ? `it was killed by ${exit.signal}` : `it exited with code ${exit.exitCode}`;
     return new DomainError('PROVIDER_UNAVAILABLE', `provider '${this.id}' is not running: ${state}`, {
-      provider: this.id, ...(tool !== undefined ? { tool } : {}), retryable: true,
+      provider: this.id,
+      ...(tool !== undefined ? { tool } : {}),
+      retryable: true,
     });
   }
 
@@ -234,7 +245,11 @@ export class ProcessConnection implements ProviderConnection {
         throw new DomainError('TIMEOUT', `'${this.id}' did not answer ping within ${timeoutMs} ms`, { provider: this.id, retryable: true });
       }
       if (this.transport.isClosed) throw this.unavailable();
-      throw new DomainError('PROVIDER_UNAVAILABLE', `'${this.id}' answered ping with an error: ${message(error)}`, { provider: this.id, retryable: true, cause: message(error) });
+      throw new DomainError('PROVIDER_UNAVAILABLE', `'${this.id}' answered ping with an error: ${message(error)}`, {
+        provider: this.id,
+        retryable: true,
+        cause: message(error),
+      });
     }
   }
 

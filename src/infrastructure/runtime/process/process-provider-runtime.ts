@@ -16,7 +16,15 @@ export class ProcessProviderRuntime implements ProviderRuntime {
   async start(spec: LaunchSpec, options: StartOptions): Promise<ProviderConnection> {
     const [first, ...args] = spec.command;
     if (first === undefined) {
-      const facts: StartFailureFacts = { command: [], cwd: spec.cwd, exitCode: null, signal: null, timedOut: false, timeoutMs: options.startTimeoutMs, stderrTail: '' };
+      const facts: StartFailureFacts = {
+        command: [],
+        cwd: spec.cwd,
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        timeoutMs: options.startTimeoutMs,
+        stderrTail: '',
+      };
       throw startFailed(spec, facts);
     }
     const child = spawnProvider(await loadExeca(), first === 'node' ? process.execPath : first, args, spec);

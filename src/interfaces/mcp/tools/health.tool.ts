@@ -10,7 +10,9 @@ export const registryHealth = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (_input, { app }) => {
     const health = app.health();
-    const counts = Object.entries(health.by_state).map(([state, n]) => `${state} ${n}`).join(', ');
+    const counts = Object.entries(health.by_state)
+      .map(([state, n]) => `${state} ${n}`)
+      .join(', ');
     const trouble = health.unhealthy_providers.length > 0 ? `; needs attention: ${health.unhealthy_providers.join(', ')}` : '';
     return dataResult(`${health.status}: ${health.providers} providers (${counts})${trouble}`, health);
   },

@@ -74,7 +74,7 @@ export const registryInvokeStream = defineTool({
   name: 'registry_invoke_stream',
   title: 'Call a provider tool with live progress',
   description:
-    'Like registry_invoke_ex, and sends progress notifications while it works (when the request carries a progressToken): [cold_start], [launching], [ready], [executing] (with the provider\'s own progress), [retrying], then [complete] or [failed]. Use it for slow tools or cold providers.',
+    "Like registry_invoke_ex, and sends progress notifications while it works (when the request carries a progressToken): [cold_start], [launching], [ready], [executing] (with the provider's own progress), [retrying], then [complete] or [failed]. Use it for slow tools or cold providers.",
   inputSchema: input,
   annotations: { readOnlyHint: false, openWorldHint: true },
   handler: (args, context) => run(args, context, true),

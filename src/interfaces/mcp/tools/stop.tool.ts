@@ -5,8 +5,7 @@ import { dataResult, defineTool } from '../registry-tool.js';
 export const registryStop = defineTool({
   name: 'registry_stop',
   title: 'Stop a provider',
-  description:
-    'Stop a running provider (closes its session and ends its processes). Its tools stay listed and the next call starts it again.',
+  description: 'Stop a running provider (closes its session and ends its processes). Its tools stay listed and the next call starts it again.',
   inputSchema: z.object({ provider: providerIdSchema }).strict(),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   handler: async ({ provider }, { app, correlationId }) => {

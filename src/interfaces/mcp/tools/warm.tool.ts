@@ -8,7 +8,10 @@ export const registryWarm = defineTool({
   inputSchema: z.object({ providers: z.string().max(4096).optional().describe('Comma-separated provider ids; empty = all') }).strict(),
   annotations: { readOnlyHint: false, idempotentHint: true, openWorldHint: false },
   handler: async ({ providers }, { app, correlationId }) => {
-    const names = (providers ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+    const names = (providers ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0);
     const result = await app.warm(names, correlationId);
     const lines = [result.summary, ...result.failed.map((f) => `failed: ${f.id}: ${f.code}: ${f.error}`)];
     return dataResult(lines.join('\n'), { ...result });
