@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProviderConnection, ProviderRuntime, ToolCallResult } from '../src/application/ports/provider-runtime.js';
 import { createHangar } from '../src/composition-root.js';
+import type { ProviderEvent } from '../src/domain/provider/events.js';
 import { providerId } from '../src/domain/shared/ids.js';
 import { createHangarServer } from '../src/interfaces/mcp/hangar-server.js';
 import type { Logger } from '../src/application/ports/logger.js';
@@ -22,7 +23,7 @@ const instantConnection = (): ProviderConnection => ({
   callTool: async () => RESULT,
   ping: async () => undefined,
   stop: async () => undefined,
-  onExit: () => undefined,
+  exited: new Promise<never>(() => undefined),
   diagnostics: () => ({ stderrTail: '', skippedStdoutLines: 0, lastSkippedLines: [] }),
 });
 const instantRuntime: ProviderRuntime = { start: async () => instantConnection() };
@@ -46,10 +47,7 @@ export async function benchBookkeeping(calls = 20_000) {
     [
       providerId('instant'),
       {
-        mode: 'subprocess' as const,
-        command: ['none'],
-        env: {},
-        cwd: dir,
+        launch: { mode: 'subprocess' as const, command: ['none'], env: {}, cwd: dir },
         description: '',
         settings: {
           idleTtlS: 0,
@@ -79,7 +77,7 @@ export async function benchBookkeeping(calls = 20_000) {
     const baseline = await perCallUs(calls, () => direct.callTool('add', args, { timeoutMs: 1000 }));
     const invoke = await perCallUs(calls, () => hangar.app.invoke({ provider: 'instant', tool: 'add', arguments: args, correlationId: 'bench' }));
     let version = (await hangar.store.readStream('provider-append-only')).length;
-    const event = {
+    const event: ProviderEvent = {
       type: 'ToolInvoked',
       data: { tool: 'add', correlationId: 'bench', durationMs: 0, outcome: 'success', argumentsDigest: 'd', resultSize: 60 },
     };

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hangarEventRegistry } from '../src/infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from '../src/infrastructure/persistence/sqlite/sqlite-event-store.js';
 
 /** Figures from {@link benchEventStore}; times in milliseconds. */
@@ -27,7 +28,7 @@ const percentile = (sorted: readonly number[], p: number): number => sorted[Math
  */
 export async function benchEventStore(appends = 20_000): Promise<EventStoreBenchFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-bench-store-'));
-  const store = openSqliteEventStore(join(dir, 'events.db'));
+  const store = openSqliteEventStore(join(dir, 'events.db'), { registry: hangarEventRegistry() });
   try {
     const versions = new Map<string, number>();
     const append = (streamId: string, i: number) => {
@@ -38,7 +39,7 @@ export async function benchEventStore(appends = 20_000): Promise<EventStoreBench
         tool: 'add',
         correlationId,
         durationMs: 1.5 + (i % 7),
-        outcome: i % 50 === 0 ? 'tool_error' : 'success',
+        outcome: i % 50 === 0 ? ('tool_error' as const) : ('success' as const),
         argumentsDigest: `sha256:${(i * 2654435761).toString(16).padStart(64, '0').slice(-64)}`,
         resultSize: 42 + (i % 100),
       };

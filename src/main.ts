@@ -8,8 +8,7 @@ import { PACKAGE_ROOT, VERSION } from './version.js';
 
 // Heavy modules are imported where they are needed, so that `serve` answers `initialize` and
 // `tools/list` while the registry is still booting, and `validate` never loads them at all.
-const openStore = async (path: string) =>
-  (await import('./infrastructure/persistence/sqlite/sqlite-event-store.js')).openSqliteEventStore(path, { readonly: true });
+const records = async (path: string) => (await import('./records.js')).openRecords(path);
 
 const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
 
@@ -21,22 +20,7 @@ const configFrom = (options: { config?: string }): HangarConfig => {
     process.stderr.write(`${formatProblems(result)}\n`);
     process.exit(2);
   }
-  return { ...result.config, rateLimit: rateLimitFromEnv() };
-};
-
-/** MCP_RATE_LIMIT_RPS (default 10; 0 = off) and MCP_RATE_LIMIT_BURST (default 20); a bad value exits 2. */
-const rateLimitFromEnv = (): { rps: number; burst: number } => {
-  const read = (name: string, fallback: number, min: number) => {
-    const raw = process.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) {
-      process.stderr.write(`${name}=${raw}: expected a number ≥ ${min}\n`);
-      process.exit(2);
-    }
-    return value;
-  };
-  return { rps: read('MCP_RATE_LIMIT_RPS', 10, 0), burst: read('MCP_RATE_LIMIT_BURST', 20, 1) };
+  return result.config;
 };
 
 const finish = (outcome: CliOutcome): never => {
@@ -90,9 +74,9 @@ program
   .option('-n, --limit <count>', 'only the most recent <count> events', positiveInt)
   .action(async (provider: string, options: { config?: string; json?: boolean; limit?: number }) => {
     const config = configFrom(options);
-    const store = await openStore(config.eventStore.path);
-    const outcome = await historyCommand(store, provider, { json: options.json === true, limit: options.limit });
-    await store.close();
+    const opened = await records(config.eventStore.path);
+    const outcome = await historyCommand(opened, provider, { json: options.json === true, limit: options.limit });
+    await opened.close();
     finish(outcome);
   });
 
@@ -104,9 +88,9 @@ program
   .option(configOption, configHelp)
   .action(async (options: { config?: string }) => {
     const config = configFrom(options);
-    const store = await openStore(config.eventStore.path);
-    const outcome = await auditVerifyCommand(store, config.eventStore.path);
-    await store.close();
+    const opened = await records(config.eventStore.path);
+    const outcome = await auditVerifyCommand(opened, config.eventStore.path);
+    await opened.close();
     finish(outcome);
   });
 

@@ -1,13 +1,12 @@
-import type { ProviderId } from '../domain/shared/ids.js';
+import type { InstanceId, ProviderId } from '../domain/shared/ids.js';
 import type { InvokeTool } from './commands/invoke-tool.js';
 import type { invokeWithRetry } from './commands/invoke-with-retry.js';
 import type { warmProviders } from './commands/warm-providers.js';
 import type { StartProvider } from './commands/start-provider.js';
 import type { StopProvider } from './commands/stop-provider.js';
-import { providerNotFound } from './errors.js';
 import type { IdGenerator } from './ports/clock.js';
+import type { ChainVerification } from './ports/event-store.js';
 import type { ToolCallResult } from './ports/provider-runtime.js';
-import type { ProviderCatalog } from './projections/provider-catalog.projection.js';
 import type { providerDetails } from './queries/provider-details.js';
 import type { providerHistory } from './queries/provider-history.js';
 import type { listProviders } from './queries/list-providers.js';
@@ -17,10 +16,13 @@ import type { statusDashboard } from './queries/status-dashboard.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /**
- * The application as every interface (MCP over stdio or HTTP, CLI) sees it: one handler per command and
- * query. Built once in the composition root.
+ * The application as every serving interface (MCP over stdio, later HTTP) sees it: one handler per
+ * command and query, returning domain-shaped results that each interface renders. Built once per
+ * instance in the composition root.
  */
 export interface Application {
+  /** This hangar's instance (its seat in the event store). */
+  readonly instance: InstanceId;
   readonly invoke: (cmd: InvokeTool) => Promise<ToolCallResult>;
   readonly invokeWithRetry: ReturnType<typeof invokeWithRetry>;
   readonly warm: ReturnType<typeof warmProviders>;
@@ -38,15 +40,13 @@ export interface Application {
   readonly ids: IdGenerator;
 }
 
-/** `resolve` over the catalog. */
-export const resolveProvider =
-  (catalog: ProviderCatalog) =>
-  (provider: string): ProviderId => {
-    const entry = catalog.get(provider);
-    if (!entry)
-      throw providerNotFound(
-        provider,
-        catalog.list().map((e) => e.id),
-      );
-    return entry.id;
-  };
+/**
+ * The recorded history as the command line reads it, from a store opened read-only while hangars may be
+ * serving from it: no instance, no providers.
+ */
+export interface Records {
+  readonly history: ReturnType<typeof providerHistory>;
+  /** Recomputes the hash chain over every stored event and reports the first break. */
+  readonly verify: () => Promise<ChainVerification>;
+  readonly close: () => Promise<void>;
+}

@@ -1,27 +1,28 @@
 import type { ProviderId } from '../domain/shared/ids.js';
 import type { ProviderSettings, ToolDefinition } from '../domain/provider/tool-definition.js';
+import type { LaunchSpec } from './ports/provider-runtime.js';
 
-/** A validated subprocess provider, paths resolved. */
-export interface SubprocessProviderConfig {
-  readonly mode: 'subprocess';
-  /** argv as written; relative paths in it resolve against `cwd`. */
-  readonly command: readonly string[];
-  readonly env: Readonly<Record<string, string>>;
-  /** Absolute; default the config file's folder. */
-  readonly cwd: string;
+/** A validated provider, paths resolved. */
+export interface ProviderConfig {
+  /** How to run it; the composition root routes it to the runtime of its `mode`. */
+  readonly launch: LaunchSpec;
   readonly description: string;
   readonly settings: ProviderSettings;
   /** Tools given in the config, visible while the provider is cold. */
   readonly tools: readonly ToolDefinition[];
 }
 
-export type ProviderConfig = SubprocessProviderConfig;
-
 export interface RetryConfig {
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly jitter: number;
+}
+
+/** A token bucket per key: `rps` sustained calls per second (0 turns limiting off), `burst` above that at once. */
+export interface RateLimitConfig {
+  readonly rps: number;
+  readonly burst: number;
 }
 
 /** The hangar's whole configuration after validation; every path in it is absolute. */
@@ -33,13 +34,13 @@ export interface HangarConfig {
   readonly eventStore: { readonly path: string };
   readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly retry: RetryConfig;
-  /** Token bucket per provider and tool (MCP_RATE_LIMIT_RPS, MCP_RATE_LIMIT_BURST); absent: 10/s, burst 20. */
-  readonly rateLimit?: { readonly rps: number; readonly burst: number } | undefined;
+  /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
+  readonly rateLimit: RateLimitConfig;
 }
 
 /** One problem in a config file, located by YAML path and line. */
 export interface ConfigProblem {
-  /** Dotted YAML path, e.g. `providers.math.idle_ttl_s` (empty for the document). */
+  /** Dotted YAML path, e.g. `providers.math.idle_ttl_s` (empty for the document or the environment). */
   readonly path: string;
   /** 1-based line and column in the file, when known. */
   readonly line: number | null;

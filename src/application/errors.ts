@@ -8,23 +8,23 @@ export const toDomainError = (error: unknown, fallback: ErrorCode = 'INTERNAL_ER
   return new DomainError(fallback, message);
 };
 
-/** PROVIDER_NOT_FOUND with a "did you mean" when a known id is close. */
+/** PROVIDER_NOT_FOUND, with the closest known id as a suggestion ("did you mean"). */
 export const providerNotFound = (id: string, known: Iterable<string>): DomainError => {
   const suggestion = closestMatch(id, known);
   return new DomainError('PROVIDER_NOT_FOUND', `unknown provider '${id}'${suggestion ? ` — did you mean '${suggestion}'?` : ''}`, {
     provider: id,
     retryable: false,
-    hints: [suggestion ? `Use provider '${suggestion}'` : 'Call registry_list() to see the registered providers'],
+    ...(suggestion ? { suggestion } : {}),
   });
 };
 
-/** TOOL_NOT_FOUND with a "did you mean" when a tool of the provider is close. */
+/** TOOL_NOT_FOUND, with the closest tool of the provider as a suggestion. */
 export const toolNotFound = (provider: string, tool: string, known: Iterable<string>): DomainError => {
   const suggestion = closestMatch(tool, known);
   return new DomainError('TOOL_NOT_FOUND', `provider '${provider}' has no tool '${tool}'${suggestion ? ` — did you mean '${suggestion}'?` : ''}`, {
     provider,
     tool,
     retryable: false,
-    hints: [suggestion ? `Use tool '${suggestion}'` : `Call registry_tools('${provider}') to see its tools`],
+    ...(suggestion ? { suggestion } : {}),
   });
 };

@@ -1,15 +1,9 @@
 import { DomainError } from '../domain/shared/errors.js';
 import { takeToken, type TokenBucket } from '../domain/shared/token-bucket.js';
+import type { RateLimitConfig } from './config.js';
 import type { Clock } from './ports/clock.js';
 
-export interface RateLimit {
-  /** Sustained calls per second per key; 0 turns limiting off. */
-  readonly rps: number;
-  /** Calls allowed at once above the sustained rate. */
-  readonly burst: number;
-}
-
-/** What registry_health reports about rate limiting. */
+/** What the health query reports about rate limiting. */
 export interface RateLimitStats {
   readonly rps: number;
   readonly burst: number;
@@ -18,14 +12,14 @@ export interface RateLimitStats {
   readonly keys: number;
 }
 
-/** Token buckets per key (a provider and tool, or a registry tool). Refuses with RATE_LIMITED and the time to wait. */
+/** Token buckets per key (a provider and tool, or an interface's own operation). Refuses with RATE_LIMITED and the time to wait. */
 export class RateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
   private allowed = 0;
   private limited = 0;
 
   constructor(
-    private readonly limit: RateLimit,
+    private readonly limit: RateLimitConfig,
     private readonly clock: Clock,
   ) {}
 

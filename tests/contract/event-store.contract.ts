@@ -2,19 +2,28 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { ConcurrencyError, type EventMetadata, type EventStore, type NewEvent } from '../../src/application/ports/event-store.js';
-import { EventSchemaRegistry } from '../../src/infrastructure/persistence/event-schemas.js';
+import { ConcurrencyError, type EventMetadata, type EventStore } from '../../src/application/ports/event-store.js';
+import type { HangarEvent } from '../../src/domain/hangar-event.js';
+import type { Event } from '../../src/domain/shared/event.js';
+import { EventRegistry, type EventTypeSchema } from '../../src/infrastructure/persistence/event-registry.js';
+import { hangarEventSchemas } from '../../src/infrastructure/persistence/hangar-event-schemas.js';
+
+/** A test-only event whose data changed shape twice (schema versions 1, 2 and 3). */
+export type GreetingSent = Event<'GreetingSent', unknown>;
+/** What the stores under contract hold: every hangar event, and the test-only greeting. */
+export type ContractEvent = HangarEvent | GreetingSent;
+export type ContractStore = EventStore<ContractEvent>;
 
 /** A store under test, over data that a second store can be opened on (as after a restart). */
 export interface StoreUnderTest {
-  readonly store: EventStore;
-  /** Opens another store over the same data, with `registry` (default: the production registry). */
-  readonly reopen: (registry?: EventSchemaRegistry) => Promise<EventStore>;
+  readonly store: ContractStore;
+  /** Opens another store over the same data, with `registry` (default: {@link contractRegistry}). */
+  readonly reopen: (registry?: EventRegistry<ContractEvent>) => Promise<ContractStore>;
   /** Closes every store opened and removes what they wrote. */
   readonly cleanup: () => Promise<void>;
 }
 
-export type MakeStore = (registry?: EventSchemaRegistry) => Promise<StoreUnderTest>;
+export type MakeStore = (registry?: EventRegistry<ContractEvent>) => Promise<StoreUnderTest>;
 
 /** The frozen shapes of the test-only event `GreetingSent` at schema versions 1, 2 and 3. */
 export const greetingFixture = JSON.parse(readFileSync(new URL('../../../tests/fixtures/events/greeting-sent.json', import.meta.url), 'utf8')) as {
@@ -36,27 +45,42 @@ export const greetingV1toV2 = (data: unknown): unknown => {
 /** v2 → v3: `channel` was added; old greetings went over stdio. */
 export const greetingV2toV3 = (data: unknown): unknown => ({ ...greetingV2.parse(data), channel: 'stdio' });
 
-/** A registry as a build from each era of GreetingSent would have it. */
-export const greetingRegistry = (version: 1 | 2 | 3): EventSchemaRegistry =>
-  new EventSchemaRegistry({
-    GreetingSent: { currentVersion: version, upcasters: { 1: greetingV1toV2, 2: greetingV2toV3 }, schemas: { 1: greetingV1, 2: greetingV2, 3: greetingV3 } },
-  });
+const greetingSchemas: readonly z.ZodType[] = [greetingV1, greetingV2, greetingV3];
+
+/** GreetingSent as a build from one era of it would know it. */
+const greeting = (version: 1 | 2 | 3): EventTypeSchema<unknown> => ({
+  schema: greetingSchemas[version - 1] as z.ZodType,
+  currentVersion: version,
+  upcasters: { 1: greetingV1toV2, 2: greetingV2toV3 },
+  olderSchemas: Object.fromEntries(greetingSchemas.slice(0, version - 1).map((schema, i) => [i + 1, schema])),
+});
+
+/** The hangar's registry plus GreetingSent at `version`: a registry as a build from each era would have it. */
+export const contractRegistry = (version: 1 | 2 | 3 = 3): EventRegistry<ContractEvent> =>
+  new EventRegistry<ContractEvent>({ ...hangarEventSchemas, GreetingSent: greeting(version) });
+
+/** The same, except that it accepts anything as ToolInvoked data (to store what the real registry refuses). */
+const laxRegistry = (): EventRegistry<ContractEvent> =>
+  new EventRegistry<ContractEvent>({ ...hangarEventSchemas, GreetingSent: greeting(3), ToolInvoked: { schema: z.any() } });
+
+/** A registry of a build that never heard of GreetingSent. */
+const registryWithout = (): EventRegistry<ContractEvent> => new EventRegistry<ContractEvent>({ ...hangarEventSchemas, GreetingSent: { schema: z.never() } });
 
 export const at = (second: number): string => new Date(Date.UTC(2025, 0, 1, 12, 0, second)).toISOString();
 const meta = (second = 0, extra: Partial<EventMetadata> = {}): EventMetadata => ({ occurredAt: at(second), ...extra });
-export const invoked = (tool: string, n = 0): NewEvent => ({
+export const invoked = (tool: string, n = 0): ContractEvent => ({
   type: 'ToolInvoked',
   data: { tool, correlationId: `c-${n}`, durationMs: 1.5, outcome: 'success', argumentsDigest: `sha256:${n}`, resultSize: 42 },
 });
-const started: NewEvent = {
+const started: ContractEvent = {
   type: 'ProviderStarted',
   data: { pid: 42, protocolVersion: '2025-06-18', serverInfo: { name: 'math', version: '1.0.0' }, startupMs: 120 },
 };
-const stopped: NewEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
+const stopped: ContractEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
 
 /** Registers the cases every EventStore adapter must pass. */
 export function eventStoreContract(name: string, makeStore: MakeStore): void {
-  const withStore = async (test: (sut: StoreUnderTest) => Promise<void>, registry?: EventSchemaRegistry) => {
+  const withStore = async (test: (sut: StoreUnderTest) => Promise<void>, registry?: EventRegistry<ContractEvent>) => {
     const sut = await makeStore(registry);
     try {
       await test(sut);
@@ -154,7 +178,7 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         await store.append('provider-a', [invoked('y')], 2, meta(12));
         await store.append('provider-a', [stopped], 3, meta(13));
         await store.append('provider-a', [invoked('z')], 4, meta(14));
-        const versions = async (options: Parameters<EventStore['readStream']>[1]) =>
+        const versions = async (options: Parameters<ContractStore['readStream']>[1]) =>
           (await store.readStream('provider-a', options)).map((e) => e.streamVersion);
         assert.deepEqual(await versions({ fromVersion: 3 }), [3, 4, 5]);
         assert.deepEqual(await versions({ toPosition: 4 }), [1, 2, 3]);
@@ -173,7 +197,7 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
       withStore(async ({ store }) => {
         await store.append('provider-a', [started, invoked('x')], 0, meta());
         await store.append('provider-b', [started, invoked('y'), stopped], 0, meta());
-        const positions = async (options: Parameters<EventStore['readAll']>[0]) => (await store.readAll(options)).map((e) => e.position);
+        const positions = async (options: Parameters<ContractStore['readAll']>[0]) => (await store.readAll(options)).map((e) => e.position);
         assert.deepEqual(await positions({}), [1, 2, 3, 4, 5]);
         assert.deepEqual(await positions({ fromPosition: 3 }), [3, 4, 5]);
         assert.deepEqual(await positions({ fromPosition: 6 }), []);
@@ -218,9 +242,9 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         assert.deepEqual(greetingV2toV3(greetingFixture.v2), greetingFixture.v3);
         const [old] = await store.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v1 }], 0, meta());
         assert.equal(old?.schemaVersion, 1);
-        const v2Store = await reopen(greetingRegistry(2));
+        const v2Store = await reopen(contractRegistry(2));
         await v2Store.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v2 }], 1, meta());
-        const current = await reopen(greetingRegistry(3));
+        const current = await reopen(contractRegistry(3));
         const [fresh] = await current.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v3 }], 2, meta());
         assert.equal(fresh?.schemaVersion, 3);
         const read = await current.readStream('stream-greetings');
@@ -239,11 +263,11 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         );
         assert.deepEqual(await current.verifyChain(), { ok: true, count: 3 });
         await assert.rejects(v2Store.readStream('stream-greetings'), /newer/, 'a build that knows only v2 refuses v3 data');
-      }, greetingRegistry(1)));
+      }, contractRegistry(1)));
 
     it('writes a multi-event append all or nothing', () =>
       withStore(async ({ store }) => {
-        const poisoned: NewEvent = { type: 'ToolInvoked', data: { tool: 'x', resultSize: 1n } };
+        const poisoned = { type: 'ToolInvoked', data: { tool: 'x', resultSize: 1n } } as unknown as ContractEvent;
         await assert.rejects(store.append('provider-a', [started, invoked('x'), poisoned], 0, meta()), TypeError);
         assert.equal(await store.lastPosition(), 0);
         assert.deepEqual(await store.readAll(), []);
@@ -289,6 +313,43 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
           ],
         );
         assert.deepEqual(await store.verifyChain(), { ok: true, count: 5 });
+      }));
+
+    it('filters readAll by stream prefix and time', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a@1', [started], 0, meta(1));
+        await store.append('provider-ab@1', [started], 0, meta(2));
+        await store.append('provider-a@2', [started, stopped], 0, meta(3));
+        await store.append('instance-1', [{ type: 'InstanceStarted', data: { pid: 1, host: 'h', version: '1' } }], 0, meta(4));
+        const positions = async (options: Parameters<ContractStore['readAll']>[0]) => (await store.readAll(options)).map((e) => e.position);
+        assert.deepEqual(await positions({ streamPrefix: 'provider-a@' }), [1, 3, 4]);
+        assert.deepEqual(await positions({ streamPrefix: 'provider-a@', since: at(3) }), [3, 4]);
+        assert.deepEqual(await positions({ streamPrefix: 'provider-a@', types: ['ProviderStopped'] }), [4]);
+        assert.deepEqual(await positions({ streamPrefix: 'provider-' }), [1, 2, 3, 4]);
+        assert.deepEqual(await positions({ since: at(4) }), [5]);
+      }));
+
+    it('rejects a stored event that fails its schema, naming its position, instead of returning it', () =>
+      withStore(async ({ store, reopen }) => {
+        await store.append('provider-a', [started, invoked('fine')], 0, meta());
+        const lax = await reopen(laxRegistry());
+        await lax.append('provider-a', [{ type: 'ToolInvoked', data: { tool: 'broken', outcome: 'maybe' } } as unknown as ContractEvent], 2, meta());
+        const strict = await reopen();
+        await assert.rejects(strict.readStream('provider-a'), /position 3\b.*ToolInvoked.*does not match its schema/s);
+        await assert.rejects(strict.readAll(), /position 3\b/);
+        assert.deepEqual(
+          (await strict.readStream('provider-a', { toPosition: 2 })).map((e) => e.type),
+          ['ProviderStarted', 'ToolInvoked'],
+          'the events before it read as usual',
+        );
+      }));
+
+    it('rejects a stored event of a type the build does not know, naming its position', () =>
+      withStore(async ({ store, reopen }) => {
+        await store.append('provider-a', [started], 0, meta());
+        await store.append('stream-greetings', [{ type: 'GreetingSent', data: greetingFixture.v3 }], 0, meta());
+        const older = await reopen(registryWithout());
+        await assert.rejects(older.readAll(), /position 2\b.*GreetingSent/s);
       }));
 
     it('rejects calls once closed', () =>

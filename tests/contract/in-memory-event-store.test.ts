@@ -1,14 +1,14 @@
-import type { EventSchemaRegistry } from '../../src/infrastructure/persistence/event-schemas.js';
+import type { EventRegistry } from '../../src/infrastructure/persistence/event-registry.js';
 import { InMemoryEventLog, InMemoryEventStore } from '../../src/infrastructure/persistence/memory/in-memory-event-store.js';
-import { eventStoreContract } from './event-store.contract.js';
+import { contractRegistry, eventStoreContract, type ContractEvent } from './event-store.contract.js';
 
-eventStoreContract('InMemoryEventStore', async (registry?: EventSchemaRegistry) => {
+eventStoreContract('InMemoryEventStore', async (registry?: EventRegistry<ContractEvent>) => {
   const log = new InMemoryEventLog();
-  const open = (r?: EventSchemaRegistry) => new InMemoryEventStore({ log, registry: r });
+  const open = (r: EventRegistry<ContractEvent> = contractRegistry()) => new InMemoryEventStore<ContractEvent>({ log, registry: r });
   const stores = [open(registry)];
   return {
-    store: stores[0] as InMemoryEventStore,
-    reopen: async (r?: EventSchemaRegistry) => {
+    store: stores[0] as InMemoryEventStore<ContractEvent>,
+    reopen: async (r?: EventRegistry<ContractEvent>) => {
       const store = open(r);
       stores.push(store);
       return store;

@@ -4,28 +4,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { EventStore } from '../../src/application/ports/event-store.js';
-import type { EventSchemaRegistry } from '../../src/infrastructure/persistence/event-schemas.js';
+import type { EventRegistry } from '../../src/infrastructure/persistence/event-registry.js';
 import { hashEventRow } from '../../src/infrastructure/persistence/hash-chain.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../../src/infrastructure/persistence/sqlite/sqlite-event-store.js';
-import { at, eventStoreContract, greetingFixture, greetingRegistry, invoked } from './event-store.contract.js';
+import { at, contractRegistry, eventStoreContract, greetingFixture, invoked, type ContractEvent, type ContractStore } from './event-store.contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hangar-sqlite-store-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const freshPath = () => join(root, `case-${++counter}`, 'events.db');
 
-eventStoreContract('SqliteEventStore', async (registry?: EventSchemaRegistry) => {
+eventStoreContract('SqliteEventStore', async (registry?: EventRegistry<ContractEvent>) => {
   const path = freshPath();
-  const stores: EventStore[] = [];
-  const open = (r?: EventSchemaRegistry) => {
+  const stores: ContractStore[] = [];
+  const open = (r: EventRegistry<ContractEvent> = contractRegistry()) => {
     const store = openSqliteEventStore(path, { registry: r });
     stores.push(store);
     return store;
   };
   return {
     store: open(registry),
-    reopen: async (r?: EventSchemaRegistry) => open(r),
+    reopen: async (r?: EventRegistry<ContractEvent>) => open(r),
     cleanup: async () => {
       for (const store of stores) await store.close();
       rmSync(join(path, '..'), { recursive: true, force: true });
@@ -34,8 +33,8 @@ eventStoreContract('SqliteEventStore', async (registry?: EventSchemaRegistry) =>
 });
 
 /** Opens a store, runs `test`, closes it (also on failure). */
-const using = async <T>(path: string, options: SqliteEventStoreOptions, test: (store: EventStore) => Promise<T>): Promise<T> => {
-  const store = openSqliteEventStore(path, options);
+const using = async <T>(path: string, options: Partial<SqliteEventStoreOptions<ContractEvent>>, test: (store: ContractStore) => Promise<T>): Promise<T> => {
+  const store = openSqliteEventStore(path, { registry: contractRegistry(), ...options });
   try {
     return await test(store);
   } finally {
@@ -97,7 +96,7 @@ describe('SqliteEventStore (file)', () => {
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();
-    assert.throws(() => openSqliteEventStore(path), /schema version 99/);
+    assert.throws(() => openSqliteEventStore(path, { registry: contractRegistry() }), /schema version 99/);
   });
 
   const cases: readonly [string, string, readonly unknown[], number, RegExp][] = [
@@ -160,7 +159,7 @@ describe('SqliteEventStore (file)', () => {
       'INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(...Object.values(content), hashEventRow('0'.repeat(64), content));
     db.close();
-    await using(path, { registry: greetingRegistry(3) }, async (store) => {
+    await using(path, { registry: contractRegistry(3) }, async (store) => {
       const [event] = await store.readStream('stream-greetings');
       assert.deepEqual([event?.schemaVersion, event?.data, event?.metadata], [3, greetingFixture.v3, { occurredAt: at(7) }]);
       assert.deepEqual(await store.verifyChain(), { ok: true, count: 1 });
@@ -184,7 +183,7 @@ describe('SqliteEventStore (file)', () => {
 
   it('refuses a read-only open of a file that does not exist, without creating it', () => {
     const path = join(root, 'nowhere', 'events.db');
-    assert.throws(() => openSqliteEventStore(path, { readonly: true }));
+    assert.throws(() => openSqliteEventStore(path, { registry: contractRegistry(), readonly: true }));
     assert.equal(existsSync(join(root, 'nowhere')), false);
   });
 });

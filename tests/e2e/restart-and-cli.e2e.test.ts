@@ -68,11 +68,9 @@ providers:
 
     const history = await cli('history', 'math', '--config', configPath);
     assert.equal(history.code, 0, history.stderr);
-    const types = history.stdout
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((line) => line.split(/\s+/)[2]);
+    const lines = history.stdout.trim().split('\n').slice(1);
+    assert.deepEqual(new Set(lines.map((line) => line.split(/\s+/)[2])), new Set(['@1']), 'the second run took the seat the first one left');
+    const types = lines.map((line) => line.split(/\s+/)[3]);
     assert.deepEqual(types, [
       'ProviderRegistered',
       'ProviderStartRequested',

@@ -3,6 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EVERYTHING_SERVER, MATH_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type ConnectedHangar } from '../support/hangar-harness.js';
+import { withoutCreationTimes } from '../support/normalise.js';
 
 const MATH_TOOLS = `
     tools:
@@ -159,11 +160,9 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
         ['get-annotated-message', { messageType: 'error', includeImage: true }],
       ];
       for (const [tool, args] of cases) {
-        // The text resource embeds the time of day it was made; everything else must be identical.
-        const normalise = (value: unknown) => JSON.parse(JSON.stringify(value).replace(/created at [^"\\]+/g, 'created at <time>'));
         const expected = await direct.callTool({ name: tool, arguments: args });
         const viaHangar = await hangar.call('registry_invoke', { provider: 'everything', tool, arguments: args });
-        assert.deepEqual(normalise(viaHangar), normalise(expected), `${tool} differs`);
+        assert.deepEqual(withoutCreationTimes(viaHangar), withoutCreationTimes(expected), `${tool} differs`);
       }
       const types = new Set(
         (await hangar.call('registry_invoke', { provider: 'everything', tool: 'get-tiny-image', arguments: {} })).content.map((c) => c.type),

@@ -32,10 +32,10 @@ describe('health checks (injected clock, real provider)', () => {
       const pid = hangar.app.details('math').process?.pid as number;
       clock.advance(29_000);
       await hangar.sweepHealth();
-      assert.equal(hangar.app.health().health_checks.checks, 0, 'not due before health_check_interval_s');
+      assert.equal(hangar.app.health().healthChecks.checks, 0, 'not due before health_check_interval_s');
       clock.advance(1_000);
       await hangar.sweepHealth();
-      assert.deepEqual(hangar.app.health().health_checks, { checks: 1, failures: 0 });
+      assert.deepEqual(hangar.app.health().healthChecks, { checks: 1, failures: 0 });
       assert.ok(!(await types(hangar)).includes('HealthCheckFailed'), 'a routine pass is a metric, not an event');
 
       process.kill(pid, 'SIGSTOP');

@@ -12,10 +12,7 @@ export const defaultSettings: ProviderSettings = {
 
 /** A subprocess provider config for in-process tests. */
 export const subprocess = (command: string[], settings: Partial<ProviderSettings> = {}, cwd = process.cwd()): ProviderConfig => ({
-  mode: 'subprocess',
-  command,
-  env: {},
-  cwd,
+  launch: { mode: 'subprocess', command, env: {}, cwd },
   description: '',
   settings: { ...defaultSettings, ...settings },
   tools: [],
@@ -28,4 +25,5 @@ export const hangarConfig = (dbPath: string, providers: Record<string, ProviderC
   eventStore: { path: dbPath },
   providers: new Map(Object.entries(providers).map(([id, p]) => [providerId(id), p])) as ReadonlyMap<ProviderId, ProviderConfig>,
   retry: { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30000, jitter: 0.25 },
+  rateLimit: { rps: 10, burst: 20 },
 });

@@ -1,14 +1,13 @@
 import { DomainError } from '../../domain/shared/errors.js';
-import type { ProviderId } from '../../domain/shared/ids.js';
 import { knownTools } from '../../domain/provider/state.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
-import { providerNotFound, toDomainError, toolNotFound } from '../errors.js';
+import type { ProviderCommands } from '../aggregates.js';
+import { toDomainError, toolNotFound } from '../errors.js';
 import type { LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 import type { ArgumentsValidator } from '../ports/arguments-validator.js';
 import type { Clock, Hasher } from '../ports/clock.js';
 import type { ProgressUpdate, ToolCallResult } from '../ports/provider-runtime.js';
-import type { ProviderRepository } from '../provider-repository.js';
 import type { StartProvider } from './start-provider.js';
 
 /** The moments of a call that a caller may want to hear about (progress notifications). */
@@ -30,7 +29,7 @@ export interface InvokeTool {
 
 export interface InvokeToolDeps {
   readonly catalog: ProviderCatalog;
-  readonly repository: ProviderRepository;
+  readonly providers: ProviderCommands;
   readonly start: StartProvider;
   readonly validator: ArgumentsValidator;
   readonly support: { readonly clock: Clock; readonly hasher: Hasher };
@@ -45,7 +44,7 @@ const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find(
  * ToolInvocationFailed for every failure without one (perhaps opening the circuit).
  */
 export const invokeTool = (deps: InvokeToolDeps) => {
-  const { catalog, repository, start, validator, support } = deps;
+  const { catalog, providers, start, validator, support } = deps;
 
   const check = (id: string, tools: readonly ToolDefinition[], cmd: InvokeTool): void => {
     const tool = findTool(tools, cmd.tool);
@@ -61,33 +60,26 @@ export const invokeTool = (deps: InvokeToolDeps) => {
         provider: id,
         tool: cmd.tool,
         retryable: false,
-        hints: [`Call registry_tools('${id}') for the inputSchema of '${cmd.tool}'`],
       });
     }
   };
 
   return async (cmd: InvokeTool): Promise<ToolCallResult> => {
-    const entry = catalog.get(cmd.provider);
-    if (!entry)
-      throw providerNotFound(
-        cmd.provider,
-        catalog.list().map((e) => e.id),
-      );
-    const id = entry.id as ProviderId;
+    const entry = catalog.require(cmd.provider);
+    const { id } = entry;
+    const { tool, correlationId } = cmd;
     const started = support.clock.now();
     const argumentsDigest = support.hasher.digest(cmd.arguments);
-    const context = { correlationId: cmd.correlationId };
+    const context = { correlationId };
     const fail = async (thrown: unknown): Promise<never> => {
-      const error = toDomainError(thrown);
+      const { code: errorCode, message, details } = toDomainError(thrown);
       const nowMs = support.clock.now();
-      const { tool, correlationId } = cmd;
-      const { code: errorCode, message } = error;
-      await repository.execute(
+      await providers.execute(
         id,
         { type: 'RecordInvocationFailure', tool, correlationId, durationMs: nowMs - started, errorCode, message, argumentsDigest, nowMs },
         context,
       );
-      throw new DomainError(error.code, error.message, { provider: id, tool: cmd.tool, ...error.details });
+      throw new DomainError(errorCode, message, { provider: id, tool, ...details });
     };
 
     // Tools a provider listed itself are authoritative; predefined ones from the config may be incomplete,
@@ -96,8 +88,8 @@ export const invokeTool = (deps: InvokeToolDeps) => {
     let session: LiveSession;
     try {
       if (discovered) check(id, discovered, cmd);
-      else if (findTool(knownTools(entry.state), cmd.tool)) check(id, knownTools(entry.state), cmd);
-      if (entry.state.circuit.status !== 'closed') await repository.execute(id, { type: 'AdmitCall', nowMs: support.clock.now() }, context);
+      else if (findTool(knownTools(entry.state), tool)) check(id, knownTools(entry.state), cmd);
+      await providers.execute(id, { type: 'AdmitCall', nowMs: support.clock.now() }, context);
       const cold = entry.state.status !== 'ready';
       if (cold) {
         cmd.onStage?.('cold_start', `Provider '${id}' is ${entry.state.status}, starting it`);
@@ -110,11 +102,11 @@ export const invokeTool = (deps: InvokeToolDeps) => {
       return fail(thrown);
     }
 
-    cmd.onStage?.('executing', `Calling tool '${cmd.tool}'`);
+    cmd.onStage?.('executing', `Calling tool '${tool}'`);
     session.inFlight++;
     let result: ToolCallResult;
     try {
-      result = await session.connection.callTool(cmd.tool, cmd.arguments, {
+      result = await session.connection.callTool(tool, cmd.arguments, {
         timeoutMs: cmd.timeoutMs ?? entry.state.registration.settings.timeoutS * 1000,
         ...(cmd.signal ? { signal: cmd.signal } : {}),
         ...(cmd.onProgress ? { onProgress: cmd.onProgress } : {}),
@@ -125,10 +117,9 @@ export const invokeTool = (deps: InvokeToolDeps) => {
       session.inFlight--;
       session.lastUsedMs = support.clock.now();
     }
-    const { tool, correlationId } = cmd;
     const outcome = result.isError === true ? 'tool_error' : 'success';
     const resultSize = JSON.stringify(result).length;
-    await repository.execute(
+    await providers.execute(
       id,
       { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, argumentsDigest, resultSize },
       context,

@@ -1,4 +1,4 @@
-import { DomainError } from '../../domain/shared/errors.js';
+import { DomainError, type ErrorCode } from '../../domain/shared/errors.js';
 import { isTransient, retryDelayMs } from '../../domain/provider/retry-policy.js';
 import type { RetryConfig } from '../config.js';
 import { toDomainError } from '../errors.js';
@@ -6,19 +6,20 @@ import type { Clock, IdGenerator, Scheduler } from '../ports/clock.js';
 import type { ToolCallResult } from '../ports/provider-runtime.js';
 import type { InvokeTool } from './invoke-tool.js';
 
+/** One failed attempt that was retried. */
 export interface RetryRecord {
   readonly attempt: number;
-  readonly error_code: string;
+  readonly errorCode: ErrorCode;
   readonly message: string;
-  readonly delay_ms: number;
+  readonly delayMs: number;
 }
 
-/** What `registry_invoke_ex` reports about its attempts. */
+/** What a retrying call reports about its attempts. */
 export interface RetryMetadata {
-  readonly correlation_id: string;
+  readonly correlationId: string;
   readonly attempts: number;
   readonly retries: readonly RetryRecord[];
-  readonly total_time_ms: number;
+  readonly totalTimeMs: number;
 }
 
 export interface InvokeWithRetry extends InvokeTool {
@@ -57,23 +58,18 @@ export const invokeWithRetry =
     const started = support.clock.now();
     const retries: RetryRecord[] = [];
     const maxAttempts = cmd.retryOnError ? Math.max(1, Math.min(cmd.maxRetries + 1, retry.maxAttempts)) : 1;
-    const metadata = (attempts: number): RetryMetadata => ({
-      correlation_id: cmd.correlationId,
-      attempts,
-      retries,
-      total_time_ms: support.clock.now() - started,
-    });
+    const metadata = (attempts: number): RetryMetadata => ({ correlationId: cmd.correlationId, attempts, retries, totalTimeMs: support.clock.now() - started });
     for (let attempt = 1; ; attempt++) {
       try {
         return { result: await invoke(cmd), metadata: metadata(attempt) };
       } catch (thrown) {
         const error = toDomainError(thrown);
         if (attempt >= maxAttempts || !isTransient(error.code) || cmd.signal?.aborted) throw new RetriesExhausted(error, metadata(attempt));
-        const record: RetryRecord = { attempt, error_code: error.code, message: error.message, delay_ms: retryDelayMs(attempt, retry, support.ids.random()) };
+        const record: RetryRecord = { attempt, errorCode: error.code, message: error.message, delayMs: retryDelayMs(attempt, retry, support.ids.random()) };
         retries.push(record);
         cmd.onRetry?.(record);
         try {
-          await support.scheduler.delay(record.delay_ms, cmd.signal);
+          await support.scheduler.delay(record.delayMs, cmd.signal);
         } catch {
           throw new RetriesExhausted(new DomainError('CANCELLED', 'the call was cancelled while waiting to retry', { retryable: false }), metadata(attempt));
         }

@@ -1,21 +1,21 @@
 import { DomainError } from '../../domain/shared/errors.js';
 import type { ProviderId } from '../../domain/shared/ids.js';
 import type { StartReason } from '../../domain/provider/events.js';
+import type { ProviderCommands } from '../aggregates.js';
+import type { CommandContext } from '../command-handler.js';
 import type { ProviderConfig } from '../config.js';
 import { providerNotFound, toDomainError } from '../errors.js';
 import type { LiveProviders, LiveSession } from '../live-providers.js';
 import type { Clock, Hasher, IdGenerator } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
-import type { ProviderRuntime } from '../ports/provider-runtime.js';
-import type { CommandContext, ProviderRepository } from '../provider-repository.js';
+import type { ProviderConnection, ProviderRuntime } from '../ports/provider-runtime.js';
 
 export interface StartProviderDeps {
-  readonly repository: ProviderRepository;
+  readonly providers: ProviderCommands;
   readonly live: LiveProviders;
   readonly runtime: ProviderRuntime;
-  readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
+  readonly configs: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly support: { readonly clock: Clock; readonly ids: IdGenerator; readonly hasher: Hasher; readonly logger: Logger };
-  readonly clientInfo: { readonly name: string; readonly version: string };
 }
 
 export type StartProvider = (id: ProviderId, reason: StartReason, context?: CommandContext) => Promise<LiveSession>;
@@ -23,56 +23,61 @@ export type StartProvider = (id: ProviderId, reason: StartReason, context?: Comm
 /**
  * Starts a provider unless it runs already; concurrent callers share one start (one process).
  * decide (ProviderStartRequested) → act (runtime.start) → record (ProviderStarted + ToolsDiscovered, or
- * ProviderStartFailed, perhaps ProviderDegraded). A crash of the started process is recorded as ProviderCrashed.
+ * ProviderStartFailed, perhaps ProviderDegraded). An unexpected exit of the started provider is recorded
+ * as ProviderCrashed.
  */
 export const startProvider = (deps: StartProviderDeps): StartProvider => {
-  const { repository, live, runtime, providers, support } = deps;
+  const { providers, live, runtime, configs, support } = deps;
   const { clock, ids, hasher, logger } = support;
 
-  const launch = async (id: ProviderId, config: ProviderConfig, reason: StartReason, context: CommandContext): Promise<LiveSession> => {
-    const requested = await repository.execute(id, { type: 'RequestStart', reason, nowMs: clock.now() }, context);
-    if (requested.events.length === 0) {
-      // Recorded as running but without a process here (an earlier hangar ended abruptly): close that chapter first.
-      await repository.execute(id, { type: 'StopProvider', reason: 'hangar_restart' }, context);
-      await repository.execute(id, { type: 'RequestStart', reason, nowMs: clock.now() }, context);
-    }
-    const startedAt = clock.now();
-    let connection;
-    try {
-      connection = await runtime.start(
-        { mode: config.mode, providerId: id, command: config.command, env: config.env, cwd: config.cwd },
-        { startTimeoutMs: config.settings.timeoutS * 1000, clientInfo: deps.clientInfo },
-      );
-    } catch (thrown) {
-      const error = toDomainError(thrown, 'PROVIDER_START_FAILED');
-      const d = error.details;
-      await repository.execute(
-        id,
-        {
-          type: 'RecordStartFailed',
-          message: error.message,
-          exitCode: d.exitCode ?? null,
-          signal: d.signal ?? null,
-          stderrTail: d.stderrTail ?? '',
-          hint: d.hints?.[0] ?? '',
-          nowMs: clock.now(),
-          jitter: ids.random(),
-        },
-        context,
-      );
-      throw new DomainError(error.code, error.message, { ...d, provider: id });
-    }
-    const recorded = await repository.execute(
+  const requestStart = async (id: ProviderId, reason: StartReason, context: CommandContext): Promise<void> => {
+    const requested = await providers.execute(id, { type: 'RequestStart', reason, nowMs: clock.now() }, context);
+    if (requested.events.length > 0) return;
+    // Recorded as running, yet no process of this hangar runs it: a record of its end was lost (the store
+    // refused a write). Close that chapter so the provider can start again.
+    logger.warn('provider recorded as running without a process; closing that record', { provider: id });
+    await providers.execute(id, { type: 'StopProvider', reason: 'hangar_restart' }, context);
+    await providers.execute(id, { type: 'RequestStart', reason, nowMs: clock.now() }, context);
+  };
+
+  const recordFailure = async (id: ProviderId, thrown: unknown, context: CommandContext): Promise<never> => {
+    const error = toDomainError(thrown, 'PROVIDER_START_FAILED');
+    const d = error.details;
+    const { exitCode = null, signal = null, stderrTail = '' } = d;
+    const hint = d.hints?.[0] ?? '';
+    await providers.execute(
       id,
-      {
-        type: 'RecordStarted',
-        pid: connection.pid,
-        protocolVersion: connection.protocolVersion,
-        serverInfo: connection.serverInfo,
-        startupMs: clock.now() - startedAt,
-        tools: connection.tools,
-        toolsDigest: hasher.digest(connection.tools),
-      },
+      { type: 'RecordStartFailed', message: error.message, exitCode, signal, stderrTail, hint, nowMs: clock.now(), jitter: ids.random() },
+      context,
+    );
+    throw new DomainError(error.code, error.message, { ...d, provider: id });
+  };
+
+  const watch = (id: ProviderId, connection: ProviderConnection, session: LiveSession): void => {
+    void connection.exited.then((exit) => {
+      if (!live.release(id, connection) || exit.expected) return;
+      logger.warn('provider crashed', { provider: id, exitCode: exit.exitCode, signal: exit.signal });
+      const { exitCode, signal, stderrTail } = exit;
+      providers
+        .execute(id, { type: 'RecordCrash', exitCode, signal, stderrTail, inFlightCalls: session.inFlight })
+        .catch((e: unknown) => logger.error('could not record a crash', { provider: id, error: String(e) }));
+    });
+  };
+
+  const launch = async (id: ProviderId, config: ProviderConfig, reason: StartReason, context: CommandContext): Promise<LiveSession> => {
+    await requestStart(id, reason, context);
+    const startedAt = clock.now();
+    let connection: ProviderConnection;
+    try {
+      connection = await runtime.start(id, config.launch, { startTimeoutMs: config.settings.timeoutS * 1000 });
+    } catch (thrown) {
+      return recordFailure(id, thrown, context);
+    }
+    const { pid, protocolVersion, serverInfo, tools } = connection;
+    const startupMs = clock.now() - startedAt;
+    const recorded = await providers.execute(
+      id,
+      { type: 'RecordStarted', pid, protocolVersion, serverInfo, startupMs, tools, toolsDigest: hasher.digest(tools) },
       context,
     );
     if (recorded.events.length === 0) {
@@ -80,14 +85,7 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
       throw new DomainError('PROVIDER_UNAVAILABLE', `provider '${id}' was stopped while it was starting`, { provider: id, retryable: true });
     }
     const session = live.add(id, connection, clock.now());
-    connection.onExit((exit) => {
-      if (!live.release(id, connection) || exit.expected) return;
-      logger.warn('provider crashed', { provider: id, exitCode: exit.exitCode, signal: exit.signal });
-      const { exitCode, signal, stderrTail } = exit;
-      repository
-        .execute(id, { type: 'RecordCrash', exitCode, signal, stderrTail, inFlightCalls: session.inFlight })
-        .catch((e: unknown) => logger.error('could not record a crash', { provider: id, error: String(e) }));
-    });
+    watch(id, connection, session);
     return session;
   };
 
@@ -96,8 +94,8 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
     if (running) return Promise.resolve(running);
     const pending = live.pendingStart(id);
     if (pending) return pending;
-    const config = providers.get(id);
-    if (!config) return Promise.reject(providerNotFound(id, providers.keys()));
+    const config = configs.get(id);
+    if (!config) return Promise.reject(providerNotFound(id, configs.keys()));
     return live.trackStart(id, launch(id, config, reason, context));
   };
 };

@@ -1,8 +1,4 @@
-/** An event as a handler hands it to the store: the domain event, no envelope. */
-export interface NewEvent {
-  readonly type: string;
-  readonly data: unknown;
-}
+import type { DomainEvent } from '../../domain/shared/event.js';
 
 /** Facts about an append that are not part of the domain event. */
 export interface EventMetadata {
@@ -12,21 +8,25 @@ export interface EventMetadata {
   readonly causationId?: string | undefined;
 }
 
-/** An event as stored: the domain event (upcast to its current schema) in its envelope. */
-export interface StoredEvent {
+/** What the store adds around a domain event. */
+export interface Envelope {
   /** Global order across all streams, from 1, gap-free within one store. */
   readonly position: number;
   readonly streamId: string;
   /** Version within the stream, from 1; unique per stream. */
   readonly streamVersion: number;
-  readonly type: string;
   /** Schema version of `data` as returned (always the current one: old rows are upcast on read). */
   readonly schemaVersion: number;
-  readonly data: unknown;
   readonly metadata: EventMetadata;
   /** Hex SHA-256 over the previous row's hash and this row's content, as stored. */
   readonly hash: string;
 }
+
+/**
+ * An event as stored: the domain event in its envelope. Over a union of events this is a union too, so
+ * `switch (event.type)` narrows `data`. Events read back have been checked against their type's schema.
+ */
+export type StoredEvent<E extends DomainEvent = DomainEvent> = Envelope & E;
 
 /** `expectedVersion`: the stream's current version (0 for a stream with no events), or `any`. */
 export type ExpectedVersion = number | 'any';
@@ -43,7 +43,7 @@ export class ConcurrencyError extends Error {
   }
 }
 
-export interface ReadStreamOptions {
+export interface ReadStreamOptions<T extends string = string> {
   /** First stream version to return (inclusive); default 1. */
   readonly fromVersion?: number;
   /** Only events at or before this global position. */
@@ -51,15 +51,19 @@ export interface ReadStreamOptions {
   /** Only events that occurred at or after this ISO time. */
   readonly since?: string;
   /** Only these event types. */
-  readonly types?: readonly string[];
+  readonly types?: readonly T[];
   /** At most this many events (from the start of the range). */
   readonly limit?: number;
 }
 
-export interface ReadAllOptions {
+export interface ReadAllOptions<T extends string = string> {
   /** First global position to return (inclusive); default 1. */
   readonly fromPosition?: number;
-  readonly types?: readonly string[];
+  /** Only streams whose id starts with this (all the streams of one provider, say). */
+  readonly streamPrefix?: string;
+  /** Only events that occurred at or after this ISO time. */
+  readonly since?: string;
+  readonly types?: readonly T[];
   readonly limit?: number;
 }
 
@@ -68,20 +72,22 @@ export type ChainVerification =
   { readonly ok: true; readonly count: number } | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
 
 /**
- * The append-only log of every domain event. Appends to one stream are atomic and guarded by optimistic
- * concurrency; every event gets a global position and a link in a hash chain.
+ * The append-only log of every domain event of the union `E`. Appends to one stream are atomic and
+ * guarded by optimistic concurrency; every event gets a global position and a link in a hash chain.
+ * Every event read back has passed its type's schema (after upcasting); a stored event that does not is
+ * an error naming its position, never a silently wrong value.
  */
-export interface EventStore {
+export interface EventStore<E extends DomainEvent = DomainEvent> {
   /**
    * Appends `events` to `streamId` atomically, if the stream is at `expectedVersion`.
    * Resolves to the stored events (with positions and hashes) once they are durable.
    * Rejects with ConcurrencyError (nothing written) when the stream moved on.
    */
-  append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<readonly StoredEvent[]>;
+  append<A extends E>(streamId: string, events: readonly A[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<readonly StoredEvent<A>[]>;
   /** The events of one stream in stream order, upcast to their current schema. */
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<readonly StoredEvent[]>;
-  /** Events of all streams in global order, upcast to their current schema. */
-  readAll(options?: ReadAllOptions): Promise<readonly StoredEvent[]>;
+  readStream(streamId: string, options?: ReadStreamOptions<E['type']>): Promise<readonly StoredEvent<E>[]>;
+  /** Events of all streams (or of the streams with a prefix) in global order, upcast to their current schema. */
+  readAll(options?: ReadAllOptions<E['type']>): Promise<readonly StoredEvent<E>[]>;
   /** The highest global position (0 when empty). */
   lastPosition(): Promise<number>;
   /** Recomputes the hash chain over every stored row and reports the first break. */

@@ -1,16 +1,23 @@
+import type { ProviderId } from '../../domain/shared/ids.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 
-/** What a runtime needs to launch one provider; one variant per mode that has a runtime. */
-export type LaunchSpec = {
+/** How to launch a `mode: subprocess` provider: a program on this machine speaking MCP on stdin/stdout. */
+export interface SubprocessLaunch {
   readonly mode: 'subprocess';
-  readonly providerId: string;
   /** argv as configured; a first word `node` means the Node.js running the hangar. */
   readonly command: readonly string[];
   /** Variables merged over a minimal inherited environment (PATH, HOME, ...). */
   readonly env: Readonly<Record<string, string>>;
   /** Absolute working directory of the provider. */
   readonly cwd: string;
-};
+}
+
+/**
+ * How to launch a provider: one variant per mode that has a runtime. A new mode (a container, a remote
+ * server) is a new variant here and a new runtime adapter; the composition root routes by `mode`.
+ */
+export type LaunchSpec = SubprocessLaunch;
+export type LaunchMode = LaunchSpec['mode'];
 
 /** A provider's `CallToolResult`, kept as the JSON it sent (isError, structuredContent, every content type). */
 export interface ToolCallResult {
@@ -36,24 +43,29 @@ export interface CallOptions {
   readonly onProgress?: (update: ProgressUpdate) => void;
 }
 
-/** How a provider's process ended. `expected` is true when the hangar asked it to stop. */
-export interface ExitInfo {
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  readonly stderrTail: string;
+/** How a provider ended. */
+export interface ProviderExit {
+  /** True when the hangar asked it to stop. */
   readonly expected: boolean;
+  /** The provider's own exit code, when it ended by itself with one; null otherwise. */
+  readonly exitCode: number | null;
+  /** What ended it from outside, when something did (for a process, the signal's name); null otherwise. */
+  readonly signal: string | null;
+  /** The last lines it wrote to its error output. */
+  readonly stderrTail: string;
 }
 
-/** What a runtime knows about a connection's health, for details and debugging. */
-export interface ConnectionDiagnostics {
+/** What a runtime knows about a running provider's health, for details and debugging. */
+export interface ProviderDiagnostics {
   readonly stderrTail: string;
-  /** Lines on stdout that were not protocol messages (banners, stray logs): skipped, never forwarded. */
+  /** Lines on the protocol channel that were not protocol messages (banners, stray logs): skipped, never forwarded. */
   readonly skippedStdoutLines: number;
   readonly lastSkippedLines: readonly string[];
 }
 
 /** A started provider with a live MCP session. */
 export interface ProviderConnection {
+  /** The operating-system process id, when the runtime runs the provider as a local process; null otherwise. */
   readonly pid: number | null;
   readonly protocolVersion: string | null;
   readonly serverInfo: { readonly name: string; readonly version: string } | null;
@@ -68,32 +80,29 @@ export interface ProviderConnection {
   /** MCP `ping`; rejects with TIMEOUT or PROVIDER_UNAVAILABLE. */
   ping(timeoutMs: number): Promise<void>;
   /**
-   * Closes the MCP session, SIGTERMs the provider's whole process group and SIGKILLs it after a grace
-   * period. Resolves once the process has exited. Idempotent. In-flight calls fail with PROVIDER_UNAVAILABLE.
+   * Ends the provider: closes its session, then ends everything it runs, forcefully after a grace period.
+   * Resolves once it has ended. Idempotent. In-flight calls fail with PROVIDER_UNAVAILABLE.
    */
   stop(): Promise<void>;
   /**
-   * Registers a listener called once when the process exits or the session becomes unusable, for any
-   * reason; `expected` is true when stop() caused it. In-flight calls have already been failed then.
+   * Settles once, when the provider has ended or its session became unusable, for any reason (`expected`
+   * when stop() caused it); its in-flight calls have failed by then. Never rejects.
    */
-  onExit(listener: (info: ExitInfo) => void): void;
-  diagnostics(): ConnectionDiagnostics;
+  readonly exited: Promise<ProviderExit>;
+  diagnostics(): ProviderDiagnostics;
 }
 
 export interface StartOptions {
   /** Start fails when `initialize` and `tools/list` are not answered within this time. */
   readonly startTimeoutMs: number;
-  readonly clientInfo: { readonly name: string; readonly version: string };
 }
 
-/**
- * Launches providers. Adapters: a subprocess (execa), later a container (dockerode), a remote server.
- */
-export interface ProviderRuntime {
+/** Launches providers of one mode (or, routed by mode, of every mode). */
+export interface ProviderRuntime<L extends LaunchSpec = LaunchSpec> {
   /**
    * Launches the provider and completes `initialize`, `notifications/initialized` and `tools/list`.
    * Rejects with DomainError('PROVIDER_START_FAILED') whose details carry exitCode, signal, stderrTail
    * and a hint fitting the cause; nothing is left running then.
    */
-  start(spec: LaunchSpec, options: StartOptions): Promise<ProviderConnection>;
+  start(provider: ProviderId, launch: L, options: StartOptions): Promise<ProviderConnection>;
 }

@@ -1,19 +1,20 @@
 import type { ProviderId } from '../../domain/shared/ids.js';
-import type { ProviderConfig } from '../config.js';
+import type { ProviderSettings } from '../../domain/provider/tool-definition.js';
+import type { ProviderCommands } from '../aggregates.js';
 import { toDomainError } from '../errors.js';
 import type { LiveProviders, LiveSession } from '../live-providers.js';
 import type { Clock, IdGenerator } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 import { sweepEveryMs } from './sweep-interval.js';
-import type { ProviderRepository } from '../provider-repository.js';
 
 /** How long a health check's ping may take. */
 export const HEALTH_PING_TIMEOUT_MS = 5000;
 
 export interface HealthMonitorDeps {
   readonly live: LiveProviders;
-  readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
-  readonly repository: ProviderRepository;
+  readonly catalog: ProviderCatalog;
+  readonly providers: ProviderCommands;
   readonly support: { readonly clock: Clock; readonly ids: IdGenerator; readonly logger: Logger };
   /** How long a ping may take; default HEALTH_PING_TIMEOUT_MS. */
   readonly pingTimeoutMs?: number;
@@ -32,7 +33,7 @@ export interface HealthCounters {
  * recovery (ProviderRecovered). `sweep` is called by a scheduler, or directly by tests with a manual clock.
  */
 export const healthMonitor = (deps: HealthMonitorDeps) => {
-  const { live, providers, repository } = deps;
+  const { live, catalog, providers } = deps;
   const { clock, ids, logger } = deps.support;
   const lastChecked = new WeakMap<LiveSession, number>();
   const checking = new WeakSet<LiveSession>();
@@ -53,7 +54,7 @@ export const healthMonitor = (deps: HealthMonitorDeps) => {
     counters.checks++;
     if (!ok) counters.failures++;
     if (live.get(id) !== session) return; // stopped or replaced while we waited
-    const { events } = await repository.execute(id, { type: 'RecordHealthCheck', ok, message, nowMs: clock.now(), jitter: ids.random() });
+    const { events } = await providers.execute(id, { type: 'RecordHealthCheck', ok, message, nowMs: clock.now(), jitter: ids.random() });
     if (events.some((e) => e.type === 'ProviderDegraded') && live.release(id, session.connection)) {
       logger.warn('provider degraded by failed health checks; stopping it', { provider: id });
       await session.connection.stop();
@@ -64,7 +65,9 @@ export const healthMonitor = (deps: HealthMonitorDeps) => {
     const now = clock.now();
     const due: Promise<void>[] = [];
     for (const [id, session] of live.entries()) {
-      const intervalMs = (providers.get(id)?.settings.healthCheckIntervalS ?? 60) * 1000;
+      const settings = catalog.get(id)?.state.registration.settings;
+      if (!settings) continue;
+      const intervalMs = settings.healthCheckIntervalS * 1000;
       if (checking.has(session) || now - (lastChecked.get(session) ?? session.startedMs) < intervalMs) continue;
       lastChecked.set(session, now);
       due.push(check(id, session).catch((e: unknown) => logger.error('health check failed to record', { provider: id, error: String(e) })));
@@ -76,8 +79,8 @@ export const healthMonitor = (deps: HealthMonitorDeps) => {
 };
 
 /** How often to look for due health checks: a quarter of the shortest interval, between 100 ms and 5 s. */
-export const healthSweepIntervalMs = (providers: ReadonlyMap<ProviderId, ProviderConfig>): number =>
+export const healthSweepIntervalMs = (settings: readonly ProviderSettings[]): number =>
   sweepEveryMs(
-    [...providers.values()].map((p) => p.settings.healthCheckIntervalS),
+    settings.map((s) => s.healthCheckIntervalS),
     100,
   );

@@ -1,11 +1,15 @@
-import type { ProviderId } from '../../domain/shared/ids.js';
-import type { ProviderEvent } from '../../domain/provider/events.js';
+import type { HangarEvent } from '../../domain/hangar-event.js';
+import { instanceDecider, isInstanceEvent, type InstanceState } from '../../domain/instance/instance.decider.js';
+import { isProviderEvent, type ProviderEvent } from '../../domain/provider/events.js';
 import { evolve } from '../../domain/provider/evolve.js';
 import type { ProviderState, RegisteredProviderState } from '../../domain/provider/state.js';
+import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
+import { parseStreamId } from '../../domain/shared/streams.js';
+import { providerNotFound } from '../errors.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { EventStore, StoredEvent } from '../ports/event-store.js';
 
-/** Counters a provider accumulates over its whole history. */
+/** Counters a provider accumulates over its history in one instance. */
 export interface ProviderCounters {
   starts: number;
   startFailures: number;
@@ -16,104 +20,157 @@ export interface ProviderCounters {
   invocationFailures: number;
 }
 
-/** What the catalog knows about one provider: the folded state plus times and counters from the envelopes. */
-export interface CatalogEntry {
+/** What the catalog knows about one provider stream: the folded state plus times and counters from the envelopes. */
+export interface CatalogEntry<S extends ProviderState = ProviderState> {
   readonly id: ProviderId;
-  readonly state: ProviderState;
+  /** The instance whose stream this is; null for a stream written before instances existed. */
+  readonly instance: InstanceId | null;
+  readonly streamId: string;
+  readonly state: S;
   readonly startedAt: string | null;
   readonly lastUsedAt: string | null;
   readonly lastEventAt: string;
   readonly lastPosition: number;
-  /** Version of the provider's stream after the last event folded. */
+  /** Version of the stream after the last event folded. */
   readonly streamVersion: number;
   readonly counters: Readonly<ProviderCounters>;
 }
 
-const STREAM_PREFIX = 'provider-';
+/** A registered provider of this instance, as queries see it. */
+export type RegisteredEntry = CatalogEntry<RegisteredProviderState>;
+
+/** What the catalog knows about one instance stream. */
+export interface InstanceEntry {
+  readonly instance: InstanceId;
+  readonly state: InstanceState;
+  readonly streamVersion: number;
+}
+
+type MutableEntry = { -readonly [K in keyof CatalogEntry]: CatalogEntry[K] } & { counters: ProviderCounters };
+
 const zeroCounters = (): ProviderCounters => ({ starts: 0, startFailures: 0, crashes: 0, stops: 0, invocations: 0, toolErrors: 0, invocationFailures: 0 });
+const isRegistered = (entry: CatalogEntry): entry is RegisteredEntry => entry.state.status !== 'unregistered';
 
 /**
- * The read model behind registry_list, registry_tools and registry_details: every provider stream folded
- * with the domain's `evolve`, plus times and counters. Rebuilt from the store at boot, then kept current
+ * The read model behind the registry's queries: every provider stream (of every instance) and every
+ * instance stream folded with the domain's own `evolve`, plus times and counters from the envelopes.
+ * `get` and `list` answer for this instance's providers. Rebuilt from the store at boot, then kept current
  * from the bus; events at or before its checkpoint are ignored, so boot and bus may overlap safely.
  */
 export class ProviderCatalog {
-  private readonly entries = new Map<ProviderId, CatalogEntry & { counters: ProviderCounters }>();
+  /** By stream id: every provider stream of every instance. */
+  private readonly providers = new Map<string, MutableEntry>();
+  /** This instance's provider streams, by provider id. */
+  private readonly own = new Map<string, MutableEntry>();
+  private readonly instanceStreams = new Map<InstanceId, InstanceEntry>();
   private checkpoint = 0;
 
+  constructor(readonly instance: InstanceId) {}
+
   /** Folds every stored event after the checkpoint, then follows the bus. Returns the unsubscribe function. */
-  async start(store: EventStore, bus: EventBus): Promise<() => void> {
+  async start(store: EventStore<HangarEvent>, bus: EventBus<HangarEvent>): Promise<() => void> {
     const unsubscribe = bus.subscribe((event) => this.apply(event));
     for (const event of await store.readAll({ fromPosition: this.checkpoint + 1 })) this.apply(event);
     return unsubscribe;
   }
 
   /** Applies one stored event (idempotent by global position). */
-  apply(event: StoredEvent): void {
+  apply(event: StoredEvent<HangarEvent>): void {
     if (event.position <= this.checkpoint) return;
     this.checkpoint = event.position;
-    if (!event.streamId.startsWith(STREAM_PREFIX)) return;
-    const id = event.streamId.slice(STREAM_PREFIX.length) as ProviderId;
-    const previous = this.entries.get(id);
-    const domainEvent = { type: event.type, data: event.data } as ProviderEvent;
+    const stream = parseStreamId(event.streamId);
+    if (stream?.kind === 'provider' && isProviderEvent(event)) this.applyProvider(event, stream.provider, stream.instance);
+    else if (stream?.kind === 'instance' && isInstanceEvent(event)) {
+      const previous = this.instanceStreams.get(stream.instance)?.state ?? instanceDecider.initialState();
+      this.instanceStreams.set(stream.instance, {
+        instance: stream.instance,
+        state: instanceDecider.evolve(previous, event),
+        streamVersion: event.streamVersion,
+      });
+    }
+  }
+
+  private applyProvider(event: StoredEvent<ProviderEvent>, id: ProviderId, instance: InstanceId | null): void {
     const at = event.metadata.occurredAt;
-    const counters = previous?.counters ?? zeroCounters();
-    let startedAt = previous?.startedAt ?? null;
-    let lastUsedAt = previous?.lastUsedAt ?? null;
-    switch (domainEvent.type) {
+    const entry: MutableEntry = this.providers.get(event.streamId) ?? {
+      id,
+      instance,
+      streamId: event.streamId,
+      state: { status: 'unregistered' },
+      startedAt: null,
+      lastUsedAt: null,
+      lastEventAt: at,
+      lastPosition: 0,
+      streamVersion: 0,
+      counters: zeroCounters(),
+    };
+    const { counters } = entry;
+    switch (event.type) {
       case 'ProviderStarted':
         counters.starts++;
-        startedAt = at;
+        entry.startedAt = at;
         break;
       case 'ProviderStartFailed':
         counters.startFailures++;
         break;
       case 'ProviderCrashed':
         counters.crashes++;
-        startedAt = null;
+        entry.startedAt = null;
         break;
       case 'ProviderStopped':
         counters.stops++;
-        startedAt = null;
+        entry.startedAt = null;
         break;
       case 'ToolInvoked':
         counters.invocations++;
-        if (domainEvent.data.outcome === 'tool_error') counters.toolErrors++;
-        lastUsedAt = at;
+        if (event.data.outcome === 'tool_error') counters.toolErrors++;
+        entry.lastUsedAt = at;
         break;
       case 'ToolInvocationFailed':
         counters.invocationFailures++;
-        lastUsedAt = at;
+        entry.lastUsedAt = at;
         break;
       default:
         break;
     }
-    const state = evolve(previous?.state ?? { status: 'unregistered' }, domainEvent);
-    this.entries.set(id, { id, state, startedAt, lastUsedAt, lastEventAt: at, lastPosition: event.position, streamVersion: event.streamVersion, counters });
+    entry.state = evolve(entry.state, event);
+    entry.lastEventAt = at;
+    entry.lastPosition = event.position;
+    entry.streamVersion = event.streamVersion;
+    this.providers.set(event.streamId, entry);
+    if (instance === this.instance) this.own.set(id, entry);
   }
 
-  /** The entry of a registered provider, or undefined. */
-  get(id: string): (CatalogEntry & { readonly state: RegisteredProviderState }) | undefined {
-    const entry = this.entries.get(id as ProviderId);
-    if (!entry || entry.state.status === 'unregistered') return undefined;
-    return entry as CatalogEntry & { readonly state: RegisteredProviderState };
+  /** This instance's entry for a registered provider, or undefined. */
+  get(id: string): RegisteredEntry | undefined {
+    const entry = this.own.get(id);
+    return entry && isRegistered(entry) ? entry : undefined;
   }
 
-  /** Every registered provider, in id order. */
-  list(): readonly (CatalogEntry & { readonly state: RegisteredProviderState })[] {
-    return [...this.entries.values()]
-      .filter((e): e is typeof e & { state: RegisteredProviderState } => e.state.status !== 'unregistered')
-      .sort((a, b) => a.id.localeCompare(b.id));
+  /** This instance's entry for a registered provider; PROVIDER_NOT_FOUND (with "did you mean") otherwise. */
+  require(id: string): RegisteredEntry {
+    const entry = this.get(id);
+    if (!entry)
+      throw providerNotFound(
+        id,
+        this.list().map((e) => e.id),
+      );
+    return entry;
   }
 
-  /** The folded state and stream version of every provider stream seen, registered or not. */
-  streams(): readonly { readonly id: ProviderId; readonly state: ProviderState; readonly version: number }[] {
-    return [...this.entries.values()].map((e) => ({ id: e.id, state: e.state, version: e.streamVersion }));
+  /** This instance's registered providers, in id order. */
+  list(): readonly RegisteredEntry[] {
+    return [...this.own.values()].filter(isRegistered).sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  /** Ids of every stream ever seen, registered or not (for reconciling with the config at boot). */
-  knownIds(): readonly ProviderId[] {
-    return [...this.entries.keys()];
+  /** Every provider stream seen, of every instance, registered or not. */
+  streams(): readonly CatalogEntry[] {
+    return [...this.providers.values()];
+  }
+
+  /** Every instance stream seen. */
+  instances(): readonly InstanceEntry[] {
+    return [...this.instanceStreams.values()];
   }
 
   /** The global position of the last event folded. */

@@ -1,18 +1,19 @@
+import type { ProviderMode } from '../../domain/provider/tool-definition.js';
 import { knownTools, type ProviderStatus } from '../../domain/provider/state.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 
 export interface ProviderSummary {
   readonly id: string;
-  readonly mode: string;
+  readonly mode: ProviderMode;
   readonly state: ProviderStatus;
-  readonly tools_count: number;
+  readonly toolsCount: number;
   readonly description: string;
 }
 
-/** registry_list: every registered provider with its state, optionally only those in `stateFilter`. */
+/** Every registered provider of this instance with its state, optionally only those in `stateFilter`. */
 export const listProviders =
   (catalog: ProviderCatalog) =>
-  (stateFilter?: string): readonly ProviderSummary[] =>
+  (stateFilter?: ProviderStatus): readonly ProviderSummary[] =>
     catalog
       .list()
       .filter((e) => stateFilter === undefined || e.state.status === stateFilter)
@@ -20,6 +21,6 @@ export const listProviders =
         id: e.id,
         mode: e.state.registration.mode,
         state: e.state.status,
-        tools_count: knownTools(e.state).length,
+        toolsCount: knownTools(e.state).length,
         description: e.state.registration.description,
       }));

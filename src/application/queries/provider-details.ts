@@ -1,7 +1,6 @@
 import type { ProviderId } from '../../domain/shared/ids.js';
 import { knownTools } from '../../domain/provider/state.js';
 import type { ProviderConfig } from '../config.js';
-import { providerNotFound } from '../errors.js';
 import type { LiveProviders } from '../live-providers.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
@@ -9,56 +8,55 @@ import type { ProviderCatalog } from '../projections/provider-catalog.projection
 export interface DetailsDeps {
   readonly catalog: ProviderCatalog;
   readonly live: LiveProviders;
-  readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
+  readonly configs: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly clock: Clock;
 }
 
+/** How a provider is launched, without secrets: env values are never shown, only their names. */
+const launchSummary = (config: ProviderConfig | undefined) => {
+  if (!config) return null;
+  const { launch } = config;
+  return { mode: launch.mode, command: launch.command, cwd: launch.cwd, envKeys: Object.keys(launch.env).sort() };
+};
+
 /**
- * registry_details: config summary (env values are never shown, only their names), state, process,
- * uptime, counters, last error, diagnostics of the running process, and tools.
+ * Everything about one provider of this instance: how it is launched (no secrets), state, the running
+ * process, uptime, counters, last error, diagnostics, and tools.
  */
 export const providerDetails = (deps: DetailsDeps) => (provider: string) => {
-  const entry = deps.catalog.get(provider);
-  if (!entry)
-    throw providerNotFound(
-      provider,
-      deps.catalog.list().map((e) => e.id),
-    );
-  const config = deps.providers.get(entry.id);
+  const entry = deps.catalog.require(provider);
   const session = deps.live.get(entry.id);
-  const state = entry.state;
-  const s = state.registration.settings;
+  const { state } = entry;
+  const now = deps.clock.now();
   return {
     id: entry.id,
+    instance: deps.catalog.instance,
     mode: state.registration.mode,
     description: state.registration.description,
     state: state.status,
-    config: config ? { command: config.command, cwd: config.cwd, env_keys: Object.keys(config.env).sort() } : null,
-    settings: {
-      idle_ttl_s: s.idleTtlS,
-      health_check_interval_s: s.healthCheckIntervalS,
-      max_consecutive_failures: s.maxConsecutiveFailures,
-      timeout_s: s.timeoutS,
-      circuit_breaker: { failure_threshold: s.circuitBreaker.failureThreshold, reset_timeout_s: s.circuitBreaker.resetTimeoutS },
-    },
+    launch: launchSummary(deps.configs.get(entry.id)),
+    settings: state.registration.settings,
     process: session
       ? {
           pid: session.connection.pid,
-          server_info: session.connection.serverInfo,
-          protocol_version: session.connection.protocolVersion,
-          uptime_s: Math.round((deps.clock.now() - session.startedMs) / 100) / 10,
-          in_flight: session.inFlight,
-          idle_s: Math.round((deps.clock.now() - session.lastUsedMs) / 100) / 10,
+          serverInfo: session.connection.serverInfo,
+          protocolVersion: session.connection.protocolVersion,
+          uptimeMs: now - session.startedMs,
+          inFlight: session.inFlight,
+          idleMs: now - session.lastUsedMs,
           diagnostics: session.connection.diagnostics(),
         }
       : null,
-    consecutive_failures: state.consecutiveFailures,
-    retry_at: state.status === 'degraded' ? state.retryAt : null,
-    last_error: state.lastError,
+    consecutiveFailures: state.consecutiveFailures,
+    retryAt: state.status === 'degraded' ? state.retryAt : null,
+    lastError: state.lastError,
+    circuit: state.circuit,
     counters: entry.counters,
-    started_at: entry.startedAt,
-    last_used_at: entry.lastUsedAt,
-    tools_source: state.discoveredTools ? 'discovered' : 'config',
+    startedAt: entry.startedAt,
+    lastUsedAt: entry.lastUsedAt,
+    toolsSource: state.discoveredTools ? ('discovered' as const) : ('config' as const),
     tools: knownTools(state).map((t) => t.name),
   };
 };
+
+export type ProviderDetails = ReturnType<ReturnType<typeof providerDetails>>;

@@ -1,22 +1,20 @@
-import { providerStreamId, type ProviderId } from '../../domain/shared/ids.js';
+import type { HangarEvent } from '../../domain/hangar-event.js';
+import type { ProviderEvent } from '../../domain/provider/events.js';
+import { isProviderEvent } from '../../domain/provider/events.js';
+import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
+import { legacyProviderStreamId, parseStreamId, providerStreamPrefix } from '../../domain/shared/streams.js';
 import type { EventStore, StoredEvent } from '../ports/event-store.js';
 
 export interface HistoryQuery {
-  readonly provider: string;
+  readonly provider: ProviderId;
   /** ISO time or a global position: only events from then on. */
   readonly since?: string | undefined;
   readonly limit?: number | undefined;
-  readonly types?: readonly string[] | undefined;
+  readonly types?: readonly ProviderEvent['type'][] | undefined;
 }
 
-export interface HistoryEntry {
-  readonly position: number;
-  readonly version: number;
-  readonly type: string;
-  readonly occurred_at: string;
-  readonly correlation_id: string | null;
-  readonly data: unknown;
-}
+/** One event of a provider's history, with the instance that recorded it (null: before instances existed). */
+export type HistoryEntry = StoredEvent<ProviderEvent> & { readonly instance: InstanceId | null };
 
 /** Parses `since` as a global position (digits) or an ISO time; undefined when it is neither. */
 export const parseSince = (since: string): { position: number } | { time: string } | undefined => {
@@ -25,29 +23,28 @@ export const parseSince = (since: string): { position: number } | { time: string
   return Number.isNaN(ms) ? undefined : { time: new Date(ms).toISOString() };
 };
 
-const toEntry = (e: StoredEvent): HistoryEntry => ({
-  position: e.position,
-  version: e.streamVersion,
-  type: e.type,
-  occurred_at: e.metadata.occurredAt,
-  correlation_id: e.metadata.correlationId ?? null,
-  data: e.data,
-});
+const withInstance = (event: StoredEvent<ProviderEvent>): HistoryEntry => {
+  const stream = parseStreamId(event.streamId);
+  return { ...event, instance: stream?.kind === 'provider' ? stream.instance : null };
+};
 
 /**
- * registry_history and `mcp-hangar history`: a provider's events in order, across every run of the
- * hangar. Reads the stream itself (the one query that does): it is the record, not a model of it.
- * With a limit, the most recent `limit` events are returned, still oldest first.
+ * A provider's events in global order, across every run of the hangar and every instance that served it.
+ * Reads the streams themselves (the one query that does): it is the record, not a model of it. With a
+ * limit, the most recent `limit` events are returned, still oldest first.
  */
 export const providerHistory =
-  (store: EventStore) =>
+  (store: EventStore<HangarEvent>) =>
   async (query: HistoryQuery): Promise<readonly HistoryEntry[]> => {
     const since = query.since === undefined ? undefined : parseSince(query.since);
-    const events = await store.readStream(providerStreamId(query.provider as ProviderId), {
-      ...(since && 'time' in since ? { since: since.time } : {}),
-      ...(query.types && query.types.length > 0 ? { types: query.types } : {}),
-    });
-    const from = since && 'position' in since ? events.filter((e) => e.position >= since.position) : events;
-    const limited = query.limit === undefined ? from : from.slice(Math.max(0, from.length - query.limit));
-    return limited.map(toEntry);
+    const time = since && 'time' in since ? { since: since.time } : {};
+    const from = since && 'position' in since ? since.position : 1;
+    const types = query.types && query.types.length > 0 ? { types: query.types } : {};
+    const [legacy, current] = await Promise.all([
+      store.readStream(legacyProviderStreamId(query.provider), { ...time, ...types }),
+      store.readAll({ ...time, ...types, fromPosition: from, streamPrefix: providerStreamPrefix(query.provider) }),
+    ]);
+    const events = [...legacy.filter((e) => e.position >= from), ...current].filter(isProviderEvent).sort((a, b) => a.position - b.position);
+    const limited = query.limit === undefined ? events : events.slice(Math.max(0, events.length - query.limit));
+    return limited.map(withInstance);
   };

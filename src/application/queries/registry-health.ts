@@ -1,4 +1,4 @@
-import type { ProviderStatus } from '../../domain/provider/state.js';
+import type { RegisteredProviderState } from '../../domain/provider/state.js';
 import type { LiveProviders } from '../live-providers.js';
 import type { HealthCounters } from '../process-managers/health-monitor.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
@@ -11,31 +11,34 @@ export interface HealthDeps {
   readonly rateLimit: () => RateLimitStats;
 }
 
-const STATES: readonly ProviderStatus[] = ['cold', 'initializing', 'ready', 'degraded', 'dead'];
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 /**
- * registry_health: the hangar's status derived from its providers. `healthy`: no provider degraded,
- * dead or behind an open circuit; `unhealthy`: every provider is; `degraded`: some are.
+ * The hangar's status derived from its providers. `healthy`: no provider degraded, dead or behind a
+ * circuit that is not closed; `unhealthy`: every provider is; `degraded`: some are.
  */
 export const registryHealth = (deps: HealthDeps) => () => {
   const entries = deps.catalog.list();
-  const byState = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<ProviderStatus, number>;
+  const byState: Record<RegisteredProviderState['status'], number> = { cold: 0, initializing: 0, ready: 0, degraded: 0, dead: 0 };
   const troubled: string[] = [];
   const circuitsOpen: string[] = [];
   for (const e of entries) {
-    byState[e.state.status as ProviderStatus]++;
+    byState[e.state.status]++;
     if (e.state.circuit.status !== 'closed') circuitsOpen.push(e.id);
     if (e.state.status === 'degraded' || e.state.status === 'dead' || e.state.circuit.status !== 'closed') troubled.push(e.id);
   }
-  const status = troubled.length === 0 ? 'healthy' : troubled.length === entries.length ? 'unhealthy' : 'degraded';
+  const status: HealthStatus = troubled.length === 0 ? 'healthy' : troubled.length === entries.length ? 'unhealthy' : 'degraded';
   return {
     status,
+    instance: deps.catalog.instance,
     providers: entries.length,
     running: deps.live.size,
-    by_state: byState,
-    unhealthy_providers: troubled,
-    circuits_open: circuitsOpen,
-    health_checks: deps.healthCounters(),
-    rate_limit: deps.rateLimit(),
+    byState,
+    unhealthyProviders: troubled,
+    circuitsOpen,
+    healthChecks: deps.healthCounters(),
+    rateLimit: deps.rateLimit(),
   };
 };
+
+export type RegistryHealth = ReturnType<ReturnType<typeof registryHealth>>;

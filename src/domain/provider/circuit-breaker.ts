@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../shared/errors.js';
+
 /**
  * The circuit breaker of one provider, as a pure policy.
  * `closed` counts consecutive transport failures; at `failureThreshold` it opens. `open` refuses calls
@@ -16,10 +18,10 @@ export const closedCircuit: Circuit = { status: 'closed', failures: 0 };
  * Error codes that say the provider failed: they count toward opening the circuit. Not
  * PROVIDER_UNAVAILABLE: that is what calls in flight get when the hangar itself stops the provider.
  */
-const TRANSPORT_FAILURES: ReadonlySet<string> = new Set(['TIMEOUT', 'PROVIDER_CRASHED', 'PROVIDER_START_FAILED']);
+const TRANSPORT_FAILURES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'PROVIDER_CRASHED', 'PROVIDER_START_FAILED']);
 
 /** Whether a failure with this code counts toward opening the circuit (a tool's own isError never does). */
-export const countsAsTransportFailure = (errorCode: string): boolean => TRANSPORT_FAILURES.has(errorCode);
+export const countsAsTransportFailure = (errorCode: ErrorCode): boolean => TRANSPORT_FAILURES.has(errorCode);
 
 /** What the circuit says about a new call at `nowMs`. */
 export type Admission =

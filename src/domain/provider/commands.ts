@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../shared/errors.js';
 import type { ProviderId } from '../shared/ids.js';
 import type { StartReason, StopReason } from './events.js';
 import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
@@ -49,7 +50,7 @@ export type RecordInvocationFailure = Command<
     readonly tool: string;
     readonly correlationId: string;
     readonly durationMs: number;
-    readonly errorCode: string;
+    readonly errorCode: ErrorCode;
     readonly message: string;
     readonly argumentsDigest: string;
     readonly nowMs: number;

@@ -29,9 +29,10 @@ const requestStart = (cmd: RequestStart, state: RegisteredProviderState): Decisi
     case 'degraded': {
       const waitMs = Date.parse(state.retryAt) - cmd.nowMs;
       if (waitMs > 0) {
+        const after = state.degradedBy === 'health_checks' ? 'failed health checks' : 'failed starts';
         throw new DomainError(
           'PROVIDER_DEGRADED',
-          `provider '${state.id}' is degraded after ${state.consecutiveFailures} failed starts; next start allowed in ${Math.ceil(waitMs / 1000)} s`,
+          `provider '${state.id}' is degraded after ${state.consecutiveFailures} ${after}; next start allowed in ${Math.ceil(waitMs / 1000)} s`,
           {
             provider: state.id,
             retryable: true,

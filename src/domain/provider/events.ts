@@ -1,10 +1,13 @@
+import type { ErrorCode } from '../shared/errors.js';
+import type { Event } from '../shared/event.js';
 import type { ProviderId } from '../shared/ids.js';
 import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
 
-type Event<T extends string, D> = { readonly type: T; readonly data: D };
-
-/** Why a provider was stopped. `hangar_restart`: it was running when an earlier hangar process ended. */
-export type StopReason = 'idle' | 'user_request' | 'shutdown' | 'hangar_restart' | 'failed_start';
+/**
+ * Why a provider was stopped. `hangar_restart`: it was running when the hangar instance that ran it
+ * ended without stopping it (recorded by the next hangar to claim that instance, or to find it dead).
+ */
+export type StopReason = 'idle' | 'user_request' | 'shutdown' | 'hangar_restart';
 
 /** Why a start was asked for. */
 export type StartReason = 'invoke' | 'user_request' | 'warm';
@@ -101,7 +104,7 @@ export type ToolInvocationFailed = Event<
     readonly tool: string;
     readonly correlationId: string;
     readonly durationMs: number;
-    readonly errorCode: string;
+    readonly errorCode: ErrorCode;
     readonly message: string;
     readonly argumentsDigest: string;
   }
@@ -129,7 +132,7 @@ export type ProviderEvent =
 export type ProviderEventType = ProviderEvent['type'];
 
 /** Every provider event type, in catalogue order. */
-export const PROVIDER_EVENT_TYPES: readonly ProviderEventType[] = [
+export const PROVIDER_EVENT_TYPES = [
   'ProviderRegistered',
   'ProviderConfigChanged',
   'ProviderDeregistered',
@@ -147,4 +150,12 @@ export const PROVIDER_EVENT_TYPES: readonly ProviderEventType[] = [
   'CircuitOpened',
   'CircuitHalfOpened',
   'CircuitClosed',
-];
+] as const satisfies readonly ProviderEventType[];
+// Compile-time check that the list above names every provider event type.
+const everyTypeListed: [Exclude<ProviderEventType, (typeof PROVIDER_EVENT_TYPES)[number]>] extends [never] ? true : never = true;
+void everyTypeListed;
+
+const providerEventTypes: ReadonlySet<string> = new Set(PROVIDER_EVENT_TYPES);
+
+/** Whether an event (already checked against its type's schema by the store) is one of the provider's. */
+export const isProviderEvent = <E extends { readonly type: string }>(event: E): event is Extract<E, ProviderEvent> => providerEventTypes.has(event.type);

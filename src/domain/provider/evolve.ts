@@ -1,83 +1,84 @@
 import { assertNever } from '../shared/decider.js';
 import { closedCircuit, countsAsTransportFailure } from './circuit-breaker.js';
-import type { ProviderEvent } from './events.js';
-import type { ProviderFacts, ProviderState } from './state.js';
+import type { ProviderEvent, ProviderRegistered } from './events.js';
+import type { ProviderFacts, ProviderState, RegisteredProviderState } from './state.js';
 
-const facts = (state: ProviderState): ProviderFacts | null => {
-  if (state.status === 'unregistered') return null;
+/** The facts a registered provider keeps whatever its status, without the status-specific fields. */
+const factsOf = (state: RegisteredProviderState): ProviderFacts => {
   const { id, registration, discoveredTools, discoveredDigest, consecutiveFailures, lastError, healthFailures, circuit } = state;
   return { id, registration, discoveredTools, discoveredDigest, consecutiveFailures, lastError, healthFailures, circuit };
 };
 
+const registered = ({ providerId, ...registration }: ProviderRegistered['data']): ProviderState => ({
+  status: 'cold',
+  id: providerId,
+  registration,
+  discoveredTools: null,
+  discoveredDigest: null,
+  consecutiveFailures: 0,
+  lastError: null,
+  healthFailures: 0,
+  circuit: closedCircuit,
+});
+
 /** Folds one provider event into the state. Never throws; an event that does not apply leaves the state as it is. */
 export const evolve = (state: ProviderState, event: ProviderEvent): ProviderState => {
-  if (event.type === 'ProviderRegistered') {
-    const { providerId, ...registration } = event.data;
-    return {
-      status: 'cold',
-      id: providerId,
-      registration,
-      discoveredTools: null,
-      discoveredDigest: null,
-      consecutiveFailures: 0,
-      lastError: null,
-      healthFailures: 0,
-      circuit: closedCircuit,
-    };
-  }
-  const f = facts(state);
-  if (f === null) return state;
+  if (event.type === 'ProviderRegistered') return registered(event.data);
+  if (state.status === 'unregistered') return state;
   switch (event.type) {
     case 'ProviderConfigChanged': {
       const { providerId: _id, ...registration } = event.data;
-      return { ...state, registration } as ProviderState;
+      return { ...state, registration };
     }
     case 'ProviderDeregistered':
       return { status: 'unregistered' };
     case 'ProviderStartRequested':
-      return { ...f, status: 'initializing', attempt: event.data.attempt, recovering: state.status === 'degraded' };
+      return { ...factsOf(state), status: 'initializing', attempt: event.data.attempt, recovering: state.status === 'degraded' };
     case 'ProviderStarted':
-      return { ...f, status: 'ready', pid: event.data.pid, consecutiveFailures: 0, healthFailures: 0 };
+      return { ...factsOf(state), status: 'ready', pid: event.data.pid, consecutiveFailures: 0, healthFailures: 0 };
     case 'ToolsDiscovered':
-      return { ...state, discoveredTools: event.data.tools, discoveredDigest: event.data.digest } as ProviderState;
+      return { ...state, discoveredTools: event.data.tools, discoveredDigest: event.data.digest };
     case 'ProviderStartFailed':
       return {
-        ...f,
+        ...factsOf(state),
         status: 'cold',
         consecutiveFailures: event.data.consecutiveFailures,
         lastError: { code: 'PROVIDER_START_FAILED', message: event.data.message },
       };
     case 'ProviderDegraded':
-      return { ...f, status: 'degraded', consecutiveFailures: event.data.consecutiveFailures, retryAt: event.data.retryAt };
+      return {
+        ...factsOf(state),
+        status: 'degraded',
+        consecutiveFailures: event.data.consecutiveFailures,
+        retryAt: event.data.retryAt,
+        // Health checks run only against a ready provider; a failed start leaves it cold first.
+        degradedBy: state.status === 'ready' ? 'health_checks' : 'start_failures',
+      };
     case 'ProviderStopped':
-      return { ...f, status: 'cold', consecutiveFailures: state.status === 'degraded' ? 0 : f.consecutiveFailures };
+      return { ...factsOf(state), status: 'cold', consecutiveFailures: state.status === 'degraded' ? 0 : state.consecutiveFailures };
     case 'ProviderCrashed':
       return {
-        ...f,
+        ...factsOf(state),
         status: 'dead',
         lastError: { code: 'PROVIDER_CRASHED', message: `exited with ${event.data.signal ?? `code ${event.data.exitCode}`}` },
       };
     case 'ToolInvoked':
-      return f.circuit.status === 'closed' && f.circuit.failures > 0 ? ({ ...state, circuit: closedCircuit } as ProviderState) : state;
+      return state.circuit.status === 'closed' && state.circuit.failures > 0 ? { ...state, circuit: closedCircuit } : state;
     case 'ToolInvocationFailed': {
-      const counts = countsAsTransportFailure(event.data.errorCode) && f.circuit.status === 'closed';
-      const circuit = counts ? { status: 'closed' as const, failures: f.circuit.failures + 1 } : f.circuit;
-      return { ...state, circuit, lastError: { code: event.data.errorCode, message: event.data.message } } as ProviderState;
+      const counts = countsAsTransportFailure(event.data.errorCode) && state.circuit.status === 'closed';
+      const circuit = counts ? { status: 'closed' as const, failures: state.circuit.failures + 1 } : state.circuit;
+      return { ...state, circuit, lastError: { code: event.data.errorCode, message: event.data.message } };
     }
     case 'HealthCheckFailed':
-      return {
-        ...state,
-        healthFailures: event.data.consecutiveFailures,
-        lastError: { code: 'HEALTH_CHECK_FAILED', message: event.data.message },
-      } as ProviderState;
+      return { ...state, healthFailures: event.data.consecutiveFailures, lastError: { code: 'HEALTH_CHECK_FAILED', message: event.data.message } };
     case 'ProviderRecovered':
-      return { ...state, healthFailures: 0 } as ProviderState;
+      return { ...state, healthFailures: 0 };
     case 'CircuitOpened':
-      return { ...state, circuit: { status: 'open', failures: event.data.failures, probeAt: event.data.probeAt } } as ProviderState;
+      return { ...state, circuit: { status: 'open', failures: event.data.failures, probeAt: event.data.probeAt } };
     case 'CircuitHalfOpened':
-      return { ...state, circuit: { status: 'half_open', failures: f.circuit.failures, since: event.data.since } } as ProviderState;
+      return { ...state, circuit: { status: 'half_open', failures: state.circuit.failures, since: event.data.since } };
     case 'CircuitClosed':
-      return { ...state, circuit: closedCircuit } as ProviderState;
+      return { ...state, circuit: closedCircuit };
     default:
       return assertNever(event);
   }

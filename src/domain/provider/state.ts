@@ -1,12 +1,19 @@
+import type { ErrorCode } from '../shared/errors.js';
 import type { ProviderId } from '../shared/ids.js';
 import type { Circuit } from './circuit-breaker.js';
 import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
 
+/** What the last failure was: an error a call got, or a failed health check. */
+export type FailureCode = ErrorCode | 'HEALTH_CHECK_FAILED';
+
 /** The last failure recorded for a provider, for details and hints. */
 export interface LastError {
-  readonly code: string;
+  readonly code: FailureCode;
   readonly message: string;
 }
+
+/** What degraded a provider: starts that kept failing, or health checks of its running process. */
+export type DegradedBy = 'start_failures' | 'health_checks';
 
 /** Facts every registered provider carries, whatever its status. */
 export interface ProviderFacts {
@@ -34,7 +41,7 @@ export type ProviderState =
   | (ProviderFacts & { readonly status: 'cold' })
   | (ProviderFacts & { readonly status: 'initializing'; readonly attempt: number; readonly recovering: boolean })
   | (ProviderFacts & { readonly status: 'ready'; readonly pid: number | null })
-  | (ProviderFacts & { readonly status: 'degraded'; readonly retryAt: string })
+  | (ProviderFacts & { readonly status: 'degraded'; readonly retryAt: string; readonly degradedBy: DegradedBy })
   | (ProviderFacts & { readonly status: 'dead' });
 
 export type ProviderStatus = ProviderState['status'];

@@ -2,27 +2,32 @@
  * The codes of every expected failure, shared by all interfaces. One table in the interface layer maps
  * each to an MCP tool result, an HTTP status and a CLI exit code.
  */
-export type ErrorCode =
-  | 'PROVIDER_NOT_FOUND'
-  | 'TOOL_NOT_FOUND'
-  | 'INVALID_ARGUMENTS'
-  | 'PROVIDER_START_FAILED'
-  | 'PROVIDER_DEGRADED'
-  | 'CIRCUIT_OPEN'
-  | 'TIMEOUT'
-  | 'PROVIDER_CRASHED'
-  | 'PROVIDER_UNAVAILABLE'
-  | 'RATE_LIMITED'
-  | 'GROUP_UNAVAILABLE'
-  | 'CANCELLED'
-  | 'CONCURRENCY_CONFLICT'
-  | 'INTERNAL_ERROR';
+export const ERROR_CODES = [
+  'PROVIDER_NOT_FOUND',
+  'TOOL_NOT_FOUND',
+  'INVALID_ARGUMENTS',
+  'PROVIDER_START_FAILED',
+  'PROVIDER_DEGRADED',
+  'CIRCUIT_OPEN',
+  'TIMEOUT',
+  'PROVIDER_CRASHED',
+  'PROVIDER_UNAVAILABLE',
+  'RATE_LIMITED',
+  'CANCELLED',
+  'CONCURRENCY_CONFLICT',
+  'INTERNAL_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Details a failure may carry; all optional, all plain JSON. */
 export interface DomainErrorDetails {
   readonly provider?: string;
   readonly tool?: string;
   readonly retryable?: boolean;
+  /** A known name close to the one asked for (a provider id, a tool name): "did you mean". */
+  readonly suggestion?: string;
+  /** What to do about it, in the words of the configuration or the provider (never of one interface). */
   readonly hints?: readonly string[];
   readonly retryAfterMs?: number;
   readonly exitCode?: number | null;
@@ -43,5 +48,4 @@ export class DomainError extends Error {
   }
 }
 
-export const isDomainError = (e: unknown): e is DomainError =>
-  typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'DomainError' && 'code' in e;
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;

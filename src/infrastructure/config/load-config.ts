@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { ConfigProblem, ConfigResult, HangarConfig, ProviderConfig } from '../../application/config.js';
+import type { ConfigProblem, ConfigResult, HangarConfig, ProviderConfig, RateLimitConfig } from '../../application/config.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import { providerId, type ProviderId } from '../../domain/shared/ids.js';
-import { configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
+import { DEFAULT_RATE_LIMIT, configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
 import { expandEnv, type RawProblem } from './expand-env.js';
 import { checkStructure, stripUnavailable } from './structural-checks.js';
 import { positionOf, toPosition } from './yaml-position.js';
@@ -20,7 +20,8 @@ type ConfigFailure = Extract<ConfigResult, { ok: false }>;
  * unknown key, wrong type, missing `${VAR}`, ...) is collected with its YAML path, line and column.
  *
  * `${NAME}` references in string values are expanded from `env` (`$${` writes a literal `${`); `MCP_DATABASE_PATH`
- * in `env` overrides `event_store.path`. Relative paths resolve against the config file's folder.
+ * in `env` overrides `event_store.path`; `MCP_RATE_LIMIT_RPS` and `MCP_RATE_LIMIT_BURST` set the rate limit (a bad value is
+ * a problem like any other). Relative paths resolve against the config file's folder.
  */
 export const loadConfig = (path: string, env: Env = process.env): ConfigResult => {
   const sourcePath = resolve(path);
@@ -61,11 +62,13 @@ export const loadConfig = (path: string, env: Env = process.env): ConfigResult =
   const parsed = configFileSchema.safeParse(expanded.value, { error: configErrorMap });
   if (!parsed.success) problems.push(...zodProblems(configFileSchema, parsed.error.issues));
 
-  if (problems.length > 0 || !parsed.success) {
+  const rateLimit = rateLimitFromEnv(env);
+  if (problems.length > 0 || !parsed.success || !rateLimit.ok) {
     const located = problems.map((p) => ({ path: formatPath(p.path), ...positionOf(doc, lines, p.path, p.at), message: p.message }));
-    return fail(dedupe(located).sort(byPosition));
+    const fromEnv = rateLimit.ok ? [] : rateLimit.problems;
+    return fail([...dedupe(located).sort(byPosition), ...fromEnv]);
   }
-  return { ok: true, config: toHangarConfig(parsed.data, sourcePath, env) };
+  return { ok: true, config: { ...toHangarConfig(parsed.data, sourcePath, env), rateLimit: rateLimit.value } };
 };
 
 const readError = (error: unknown): string => {
@@ -75,7 +78,22 @@ const readError = (error: unknown): string => {
   return `cannot read config file: ${(error as Error).message}`;
 };
 
-const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env): HangarConfig => {
+/** MCP_RATE_LIMIT_RPS (≥ 0; 0 turns limiting off) and MCP_RATE_LIMIT_BURST (≥ 1) over the defaults. */
+const rateLimitFromEnv = (env: Env): { ok: true; value: RateLimitConfig } | { ok: false; problems: ConfigProblem[] } => {
+  const problems: ConfigProblem[] = [];
+  const read = (name: string, fallback: number, min: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (Number.isFinite(value) && value >= min) return value;
+    problems.push({ path: '', line: null, column: null, message: `environment variable ${name}=${raw}: expected a number ≥ ${min}` });
+    return fallback;
+  };
+  const value = { rps: read('MCP_RATE_LIMIT_RPS', DEFAULT_RATE_LIMIT.rps, 0), burst: read('MCP_RATE_LIMIT_BURST', DEFAULT_RATE_LIMIT.burst, 1) };
+  return problems.length === 0 ? { ok: true, value } : { ok: false, problems };
+};
+
+const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env): Omit<HangarConfig, 'rateLimit'> => {
   const configDir = dirname(sourcePath);
   const override = env['MCP_DATABASE_PATH'];
   const storePath = override !== undefined && override !== '' ? override : file.event_store?.path;
@@ -98,10 +116,7 @@ const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env): HangarC
 };
 
 const toProviderConfig = (p: ProviderFile, configDir: string): ProviderConfig => ({
-  mode: p.mode,
-  command: p.command,
-  env: p.env,
-  cwd: resolve(configDir, p.cwd ?? '.'),
+  launch: { mode: p.mode, command: p.command, env: p.env, cwd: resolve(configDir, p.cwd ?? '.') },
   description: p.description,
   settings: {
     idleTtlS: p.idle_ttl_s,

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto';
-import type { ChainVerification, NewEvent } from '../../application/ports/event-store.js';
+import type { ChainVerification } from '../../application/ports/event-store.js';
+import type { DomainEvent } from '../../domain/shared/event.js';
 
 /** The previous hash the first row of a store links to. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -75,19 +76,19 @@ export interface AppendStamp {
  * so that a store can write as it goes (and a failure half-way happens inside its transaction).
  * Returns the new head.
  */
-export function linkRows(
+export function linkRows<E extends DomainEvent>(
   head: ChainHead,
   streamId: string,
   streamVersion: number,
-  events: readonly NewEvent[],
+  events: readonly E[],
   stamp: AppendStamp,
-  write: (row: EventRow, event: NewEvent) => void,
+  write: (row: EventRow, event: E) => void,
 ): ChainHead {
   let { position, hash } = head;
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i] as NewEvent;
+  let version = streamVersion;
+  for (const event of events) {
     position++;
-    const version = streamVersion + 1 + i;
+    version++;
     const schemaVersion = stamp.versionOf(event.type);
     const data = encodeData(event.type, event.data);
     hash = hashFields(hash, position, streamId, version, event.type, schemaVersion, stamp.occurredAt, stamp.metadata, data);

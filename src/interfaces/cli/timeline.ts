@@ -1,30 +1,41 @@
 import type { HistoryEntry } from '../../application/queries/provider-history.js';
+import type { ProviderEvent } from '../../domain/provider/events.js';
 
-type Data = Record<string, unknown>;
-const s = (v: unknown) => (v === null || v === undefined ? '-' : String(v));
+type Summaries = { readonly [T in ProviderEvent['type']]: (data: Extract<ProviderEvent, { type: T }>['data']) => string };
 
-const SUMMARIES: Record<string, (d: Data) => string> = {
-  ProviderRegistered: (d) => `mode ${s(d['mode'])}, ${(d['predefinedTools'] as unknown[] | undefined)?.length ?? 0} predefined tools`,
-  ProviderConfigChanged: (d) => `new config digest ${s(d['configDigest']).slice(0, 12)}`,
-  ProviderDeregistered: (d) => s(d['reason']),
-  ProviderStartRequested: (d) => `reason ${s(d['reason'])}, attempt ${s(d['attempt'])}`,
-  ProviderStarted: (d) => `pid ${s(d['pid'])}, ready in ${s(d['startupMs'])} ms`,
-  ProviderStartFailed: (d) => `${s(d['message'])} (exit ${s(d['exitCode'])}) — ${s(d['hint'])}`,
-  ToolsDiscovered: (d) => `${(d['tools'] as { name: string }[]).length} tools: ${(d['tools'] as { name: string }[]).map((t) => t.name).join(', ')}`,
-  ProviderStopped: (d) => `reason ${s(d['reason'])}`,
-  ProviderCrashed: (d) => `exit ${s(d['exitCode'])}${d['signal'] ? ` signal ${s(d['signal'])}` : ''}, ${s(d['inFlightCalls'])} calls in flight`,
-  ProviderDegraded: (d) => `after ${s(d['consecutiveFailures'])} failures; retry at ${s(d['retryAt'])}`,
-  ToolInvoked: (d) => `${s(d['tool'])} → ${s(d['outcome'])} in ${s(d['durationMs'])} ms`,
-  ToolInvocationFailed: (d) => `${s(d['tool'])} → ${s(d['errorCode'])}: ${s(d['message'])}`,
+const or = (value: string | number | null, fallback = '-'): string => (value === null ? fallback : String(value));
+
+/** One readable summary per event type; a new event type does not compile until it has one. */
+const SUMMARIES: Summaries = {
+  ProviderRegistered: (d) => `mode ${d.mode}, ${d.predefinedTools.length} predefined tools`,
+  ProviderConfigChanged: (d) => `new config digest ${d.configDigest.slice(0, 12)}`,
+  ProviderDeregistered: (d) => d.reason,
+  ProviderStartRequested: (d) => `reason ${d.reason}, attempt ${d.attempt}`,
+  ProviderStarted: (d) => `pid ${or(d.pid)}, ready in ${d.startupMs} ms`,
+  ProviderStartFailed: (d) => `${d.message} (exit ${or(d.exitCode)}) — ${d.hint}`,
+  ToolsDiscovered: (d) => `${d.tools.length} tools: ${d.tools.map((t) => t.name).join(', ')}`,
+  ProviderStopped: (d) => `reason ${d.reason}`,
+  ProviderCrashed: (d) => `exit ${or(d.exitCode)}${d.signal ? ` signal ${d.signal}` : ''}, ${d.inFlightCalls} calls in flight`,
+  ProviderDegraded: (d) => `after ${d.consecutiveFailures} failures; retry at ${d.retryAt}`,
+  ToolInvoked: (d) => `${d.tool} → ${d.outcome} in ${d.durationMs} ms`,
+  ToolInvocationFailed: (d) => `${d.tool} → ${d.errorCode}: ${d.message}`,
+  HealthCheckFailed: (d) => `${d.consecutiveFailures} in a row: ${d.message}`,
+  ProviderRecovered: (d) => (d.after === 'restart' ? `started again after ${d.failures} failures` : `health check passed after ${d.failures} failures`),
+  CircuitOpened: (d) => `after ${d.failures} failures (${d.reason}); probe at ${d.probeAt}`,
+  CircuitHalfOpened: (d) => `one probe call admitted at ${d.since}`,
+  CircuitClosed: () => 'the probe call succeeded',
 };
 
-/** One readable line per event: position, time, type, and what it says. */
+/** The summary of one event (the mapped type above keeps each function with its own event's data). */
+export const summarise = (event: ProviderEvent): string => (SUMMARIES[event.type] as (data: ProviderEvent['data']) => string)(event.data);
+
+/** One readable line per event: position, time, instance, type, and what it says. */
 export const formatTimeline = (provider: string, events: readonly HistoryEntry[]): string => {
   if (events.length === 0) return `${provider}: no events recorded`;
   const width = Math.max(...events.map((e) => e.type.length));
   const lines = events.map((e) => {
-    const summary = SUMMARIES[e.type]?.(e.data as Data) ?? JSON.stringify(e.data);
-    return `#${String(e.position).padEnd(6)} ${e.occurred_at}  ${e.type.padEnd(width)}  ${summary}`;
+    const instance = `@${e.instance ?? '-'}`.padEnd(4);
+    return `#${String(e.position).padEnd(6)} ${e.metadata.occurredAt}  ${instance} ${e.type.padEnd(width)}  ${summarise(e)}`;
   });
   return [`${provider} — ${events.length} events`, ...lines].join('\n');
 };

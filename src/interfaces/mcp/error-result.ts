@@ -1,11 +1,28 @@
 import type { DomainError } from '../../domain/shared/errors.js';
 import { ERROR_CODES } from '../shared/error-codes.js';
 
+/** "did you mean" as a next step, in the words of the registry tools. */
+const suggestionHint = (error: DomainError): string | undefined => {
+  const { suggestion } = error.details;
+  if (suggestion === undefined) return undefined;
+  return error.code === 'TOOL_NOT_FOUND' ? `Use tool '${suggestion}'` : `Use provider '${suggestion}'`;
+};
+
+/**
+ * The hints of a failed registry call: "did you mean", then what the failure itself says to do (a start
+ * hint, a wait), else the error code's own next step, which names the registry tool to call.
+ */
+export const hintsOf = (error: DomainError): string[] => {
+  const own = [suggestionHint(error), ...(error.details.hints ?? [])].filter((h): h is string => h !== undefined && h !== '');
+  if (own.length > 0) return own;
+  return [ERROR_CODES[error.code].hint.replaceAll('{p}', error.details.provider ?? '<provider>')];
+};
+
 /** The rich error a failed registry tool returns, as a CallToolResult with isError. */
 export const errorResult = (error: DomainError, correlationId: string) => {
   const row = ERROR_CODES[error.code];
   const d = error.details;
-  const hints = d.hints && d.hints.length > 0 ? [...d.hints] : [row.hint.replaceAll('{p}', d.provider ?? '<provider>')];
+  const hints = hintsOf(error);
   const structured = {
     code: error.code,
     message: error.message,

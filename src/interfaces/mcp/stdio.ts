@@ -1,13 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Application } from '../../application/application.js';
 import type { Logger } from '../../application/ports/logger.js';
+import { serveLifecycle, type Servable } from '../shared/lifecycle.js';
 import { createHangarServer } from './hangar-server.js';
-
-/** What serving needs of a booted hangar. */
-export interface Servable {
-  readonly app: Application;
-  shutdown(): Promise<void>;
-}
 
 /**
  * In stdio mode stdout is the MCP channel: anything a library prints with console.log would corrupt it,
@@ -24,8 +18,7 @@ const guardStdout = (): void => {
 
 /**
  * Serves the hangar over stdio while it boots (initialize and tools/list need no registry; tool calls
- * wait for it) and until the client closes stdin or a signal arrives; then stops every provider, closes
- * the store and exits 0.
+ * wait for it) and until the client closes stdin or a signal arrives (the shared serve lifecycle).
  */
 export const serveStdio = async (booting: Promise<Servable>, logger: Logger, version: string): Promise<void> => {
   guardStdout();
@@ -34,20 +27,9 @@ export const serveStdio = async (booting: Promise<Servable>, logger: Logger, ver
     logger,
     version,
   );
-  let closing = false;
-  const close = (why: string) => {
-    if (closing) return;
-    closing = true;
-    logger.info('shutting down', { why });
-    void (async () => {
-      await server.close().catch(() => undefined);
-      const hangar = await booting.catch(() => undefined);
-      await hangar?.shutdown().catch((e: unknown) => logger.error('shutdown failed', { error: String(e) }));
-      process.exit(0);
-    })();
-  };
-  process.stdin.on('end', () => close('stdin closed'));
-  process.stdin.on('close', () => close('stdin closed'));
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => close(signal));
+  const lifecycle = serveLifecycle(booting, logger);
+  lifecycle.onClose(() => server.close());
+  process.stdin.on('end', () => lifecycle.end('stdin closed'));
+  process.stdin.on('close', () => lifecycle.end('stdin closed'));
   await server.connect(new StdioServerTransport());
 };

@@ -59,9 +59,9 @@ describe('loadConfig: a valid config', () => {
 
       const math = config.providers.get(providerId('math'));
       assert.ok(math);
-      assert.deepEqual(math.command, ['node', '../servers/math.js', '--port', '8000']);
-      assert.deepEqual(math.env, { LOG_LEVEL: 'info', API_TOKEN: 's3cret', VERBOSE: 'true' });
-      assert.equal(math.cwd, join(dir, 'providers/math'));
+      assert.deepEqual(math.launch.command, ['node', '../servers/math.js', '--port', '8000']);
+      assert.deepEqual(math.launch.env, { LOG_LEVEL: 'info', API_TOKEN: 's3cret', VERBOSE: 'true' });
+      assert.equal(math.launch.cwd, join(dir, 'providers/math'));
       assert.equal(math.description, 'Arithmetic');
       assert.deepEqual(math.settings, {
         idleTtlS: 0.5,
@@ -86,8 +86,8 @@ describe('loadConfig: a valid config', () => {
 
       const echo = config.providers.get(providerId('echo'));
       assert.ok(echo);
-      assert.deepEqual(echo.command, ['/usr/bin/node', 'echo.js']);
-      assert.equal(echo.cwd, dir);
+      assert.deepEqual(echo.launch.command, ['/usr/bin/node', 'echo.js']);
+      assert.equal(echo.launch.cwd, dir);
       assert.deepEqual(config.retry, { maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 5000, jitter: 0 });
     } finally {
       process.chdir(previous);
@@ -99,9 +99,9 @@ describe('loadConfig: a valid config', () => {
     const config = ok(loadConfig(path, {}));
     const math = config.providers.get(providerId('math'));
     assert.ok(math);
-    assert.equal(math.mode, 'subprocess');
-    assert.deepEqual(math.env, {});
-    assert.equal(math.cwd, join(path, '..'));
+    assert.equal(math.launch.mode, 'subprocess');
+    assert.deepEqual(math.launch.env, {});
+    assert.equal(math.launch.cwd, join(path, '..'));
     assert.equal(math.description, '');
     assert.deepEqual(math.settings, {
       idleTtlS: 300,
@@ -134,8 +134,8 @@ describe('loadConfig: environment', () => {
     const config = ok(loadConfig(writeConfig(yaml), { DATA: '/var/data', APP: '/opt/app', GREETING: 'hello' }));
     const math = config.providers.get(providerId('math'));
     assert.ok(math);
-    assert.deepEqual(math.command, ['node', '/opt/app/server.js', '${NOT_A_VAR}', 'pa$$word $5']);
-    assert.equal(math.cwd, '/opt/app');
+    assert.deepEqual(math.launch.command, ['node', '/opt/app/server.js', '${NOT_A_VAR}', 'pa$$word $5']);
+    assert.equal(math.launch.cwd, '/opt/app');
     assert.equal(math.description, 'hello, world');
     assert.equal(config.eventStore.path, '/var/data/h.db');
   });

@@ -5,6 +5,7 @@ import { admission, countsAsTransportFailure, type Circuit } from '../../../src/
 import type { ProviderEvent } from '../../../src/domain/provider/events.js';
 import { providerDecider } from '../../../src/domain/provider/provider.decider.js';
 import { fold } from '../../../src/domain/shared/decider.js';
+import type { ErrorCode } from '../../../src/domain/shared/errors.js';
 import { deciderSpec } from '../../support/decider-spec.js';
 
 const spec = deciderSpec(providerDecider);
@@ -28,9 +29,9 @@ const ready: ProviderEvent[] = [
   { type: 'ProviderStartRequested', data: { reason: 'invoke', attempt: 1 } },
   { type: 'ProviderStarted', data: { pid: 1, protocolVersion: null, serverInfo: null, startupMs: 1 } },
 ];
-const failure = (errorCode: string, nowMs = T0) =>
+const failure = (errorCode: ErrorCode, nowMs = T0) =>
   ({ type: 'RecordInvocationFailure', tool: 't', correlationId: 'c', durationMs: 1, errorCode, message: errorCode, argumentsDigest: 'a', nowMs }) as const;
-const failed = (errorCode: string): ProviderEvent => ({
+const failed = (errorCode: ErrorCode): ProviderEvent => ({
   type: 'ToolInvocationFailed',
   data: { tool: 't', correlationId: 'c', durationMs: 1, errorCode, message: errorCode, argumentsDigest: 'a' },
 });
@@ -52,7 +53,7 @@ describe('circuit breaker policy', () => {
   for (const [name, circuit, now, verdict] of cases) {
     it(name, () => assert.equal(admission(circuit, now, 30_000).verdict, verdict));
   }
-  const codes: [string, boolean][] = [
+  const codes: [ErrorCode, boolean][] = [
     ['TIMEOUT', true],
     ['PROVIDER_CRASHED', true],
     ['PROVIDER_UNAVAILABLE', false],

@@ -198,7 +198,7 @@ describe('Provider decider', () => {
         .given([registered, requested(), started])
         .when({ type: 'RecordInvocation', ...invoked })
         .then([{ type: 'ToolInvoked', data: invoked }]);
-      const failed = { tool: 'add', correlationId: 'c2', durationMs: 30000, errorCode: 'TIMEOUT', message: 'timed out', argumentsDigest: 'a' };
+      const failed = { tool: 'add', correlationId: 'c2', durationMs: 30000, errorCode: 'TIMEOUT' as const, message: 'timed out', argumentsDigest: 'a' };
       const state = fold(providerDecider, [registered, { type: 'ToolInvocationFailed', data: failed }]);
       assert.deepEqual(state.status !== 'unregistered' && state.lastError, { code: 'TIMEOUT', message: 'timed out' });
     });

@@ -4,12 +4,13 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedVersion,
-  type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
 } from '../../../application/ports/event-store.js';
-import { appendedEvent, decodeEventRow, encodeMetadata, normaliseSince, providerEventSchemas, type EventSchemaRegistry } from '../event-schemas.js';
+import type { DomainEvent } from '../../../domain/shared/event.js';
+import type { EventRegistry } from '../event-registry.js';
+import { appendedEvent, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type EventRow } from '../hash-chain.js';
 
 /** The rows of an in-memory store, as the SQLite store would hold them (JSON text, hashes). */
@@ -19,29 +20,34 @@ export class InMemoryEventLog {
 }
 
 /** Options of {@link InMemoryEventStore}. */
-export interface InMemoryEventStoreOptions {
-  /** Schema versions and upcasters; default: the provider event registry. */
-  readonly registry?: EventSchemaRegistry | undefined;
+export interface InMemoryEventStoreOptions<E extends DomainEvent> {
+  /** The event types it holds: schema versions, upcasters, and the schemas events are checked against on read. */
+  readonly registry: EventRegistry<E>;
   /** The rows to keep; hand one store's `log` to a new store to simulate a restart over the same data. */
   readonly log?: InMemoryEventLog | undefined;
 }
 
 /**
  * An EventStore in memory for tests and ephemeral runs. It stores rows exactly like the SQLite store
- * (serialised, hash-chained, upcast on read), so it behaves the same under the contract tests.
+ * (serialised, hash-chained, upcast and checked on read), so it behaves the same under the contract tests.
  */
-export class InMemoryEventStore implements EventStore {
+export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> {
   /** The stored rows (shared with any store opened over the same log). */
   readonly log: InMemoryEventLog;
-  private readonly registry: EventSchemaRegistry;
+  private readonly registry: EventRegistry<E>;
   private closed = false;
 
-  constructor(options: InMemoryEventStoreOptions = {}) {
-    this.registry = options.registry ?? providerEventSchemas;
+  constructor(options: InMemoryEventStoreOptions<E>) {
+    this.registry = options.registry;
     this.log = options.log ?? new InMemoryEventLog();
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<readonly StoredEvent[]> {
+  async append<A extends E>(
+    streamId: string,
+    events: readonly A[],
+    expectedVersion: ExpectedVersion,
+    metadata: EventMetadata,
+  ): Promise<readonly StoredEvent<A>[]> {
     this.assertOpen();
     if (expectedVersion !== 'any' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
       throw new RangeError(`expectedVersion must be an integer >= 0 or 'any', got ${String(expectedVersion)}`);
@@ -52,23 +58,27 @@ export class InMemoryEventStore implements EventStore {
     if (expectedVersion !== 'any' && expectedVersion !== actual) throw new ConcurrencyError(streamId, expectedVersion, actual);
     const stamp = { occurredAt: encoded.metadata.occurredAt, metadata: encoded.json, versionOf: (type: string) => this.registry.currentVersion(type) };
     // Encode every row before touching the log, so a failure half-way leaves nothing written.
+    const stored: StoredEvent<A>[] = [];
     const rows: EventRow[] = [];
-    linkRows(this.log.rows.at(-1) ?? EMPTY_HEAD, streamId, actual, events, stamp, (row) => rows.push(row));
+    linkRows(this.log.rows.at(-1) ?? EMPTY_HEAD, streamId, actual, events, stamp, (row, event) => {
+      rows.push(row);
+      stored.push(appendedEvent(row, event, encoded.metadata));
+    });
     for (const row of rows) this.log.rows.push(row);
     if (stream === undefined) {
       if (rows.length > 0) this.log.streams.set(streamId, rows);
     } else {
       for (const row of rows) stream.push(row);
     }
-    return rows.map((row, i) => appendedEvent(row, events[i]?.data, encoded.metadata));
+    return stored;
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<readonly StoredEvent[]> {
+  async readStream(streamId: string, options: ReadStreamOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
     const fromVersion = options.fromVersion ?? 1;
     const toPosition = options.toPosition ?? Infinity;
     const since = options.since === undefined ? undefined : normaliseSince(options.since);
-    const types = options.types === undefined ? undefined : new Set(options.types);
+    const types = options.types === undefined ? undefined : new Set<string>(options.types);
     const rows = (this.log.streams.get(streamId) ?? []).filter(
       (row) =>
         row.streamVersion >= fromVersion &&
@@ -79,11 +89,19 @@ export class InMemoryEventStore implements EventStore {
     return this.decode(rows, options.limit);
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<readonly StoredEvent[]> {
+  async readAll(options: ReadAllOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
     const fromPosition = options.fromPosition ?? 1;
-    const types = options.types === undefined ? undefined : new Set(options.types);
-    const rows = this.log.rows.filter((row) => row.position >= fromPosition && (types === undefined || types.has(row.type)));
+    const { streamPrefix } = options;
+    const since = options.since === undefined ? undefined : normaliseSince(options.since);
+    const types = options.types === undefined ? undefined : new Set<string>(options.types);
+    const rows = this.log.rows.filter(
+      (row) =>
+        row.position >= fromPosition &&
+        (streamPrefix === undefined || row.streamId.startsWith(streamPrefix)) &&
+        (since === undefined || row.occurredAt >= since) &&
+        (types === undefined || types.has(row.type)),
+    );
     return this.decode(rows, options.limit);
   }
 
@@ -103,7 +121,7 @@ export class InMemoryEventStore implements EventStore {
     this.closed = true;
   }
 
-  private decode(rows: readonly EventRow[], limit: number | undefined): StoredEvent[] {
+  private decode(rows: readonly EventRow[], limit: number | undefined): StoredEvent<E>[] {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
     return rows.slice(0, limit).map((row) => decodeEventRow(row, this.registry));
   }

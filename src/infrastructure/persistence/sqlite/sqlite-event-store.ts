@@ -8,20 +8,21 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedVersion,
-  type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
 } from '../../../application/ports/event-store.js';
-import { appendedEvent, decodeEventRow, encodeMetadata, normaliseSince, providerEventSchemas, type EventSchemaRegistry } from '../event-schemas.js';
-import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead } from '../hash-chain.js';
+import type { DomainEvent } from '../../../domain/shared/event.js';
+import type { EventRegistry } from '../event-registry.js';
+import { appendedEvent, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
+import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
 import { assertMigrated, migrate, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
 /** Options of {@link SqliteEventStore} and {@link openSqliteEventStore}. */
-export interface SqliteEventStoreOptions {
-  /** Schema versions and upcasters; default: the provider event registry. */
-  readonly registry?: EventSchemaRegistry | undefined;
+export interface SqliteEventStoreOptions<E extends DomainEvent> {
+  /** The event types it holds: schema versions, upcasters, and the schemas events are checked against on read. */
+  readonly registry: EventRegistry<E>;
   /** Open an existing store for reading only (CLI history / audit while a hangar writes); append rejects. */
   readonly readonly?: boolean | undefined;
   /** How long to wait for another connection's lock before failing with SQLITE_BUSY; default 5000 ms. */
@@ -47,7 +48,7 @@ const TYPE_FILTER = 'type IN (SELECT value FROM json_each(?))';
 
 type Statement = Database.Statement<unknown[], unknown>;
 type Encoded = ReturnType<typeof encodeMetadata>;
-type AppendArgs = [streamId: string, events: readonly NewEvent[], expected: ExpectedVersion, metadata: Encoded];
+type AppendArgs = [streamId: string, events: readonly DomainEvent[], expected: ExpectedVersion, metadata: Encoded];
 
 /**
  * The chain head and stream versions as this connection last wrote them. Valid while `PRAGMA data_version`
@@ -64,24 +65,24 @@ interface WriterCache {
  * transaction that checks the stream version and reads the chain head inside the lock, so several
  * connections (or processes) writing one file still form one gap-free hash chain.
  */
-export class SqliteEventStore implements EventStore {
+export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   private readonly db: Database.Database;
-  private readonly registry: EventSchemaRegistry;
+  private readonly registry: EventRegistry<E>;
   private readonly readonly: boolean;
   private readonly statements = new Map<string, Statement>();
   private readonly streamVersion: Statement;
   private readonly head: Statement;
   private readonly insert: Statement;
   private readonly dataVersion: Statement;
-  private readonly appendTx: Database.Transaction<(...args: AppendArgs) => { stored: StoredEvent[]; cache: WriterCache }>;
+  private readonly appendTx: Database.Transaction<(...args: AppendArgs) => { rows: EventRow[]; cache: WriterCache }>;
   private cache: WriterCache | undefined;
   private checkpointer: { readonly worker: Worker; readonly exited: Promise<unknown> } | undefined;
   private lazyCheckpointerPath: string | undefined;
   private appendsSinceOpen = 0;
 
   /** Opens (and for writing, creates and migrates) the store at `path`; the parent folder must exist. */
-  constructor(path: string, options: SqliteEventStoreOptions = {}) {
-    this.registry = options.registry ?? providerEventSchemas;
+  constructor(path: string, options: SqliteEventStoreOptions<E>) {
+    this.registry = options.registry;
     this.readonly = options.readonly ?? false;
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.db = new Database(path, { readonly: this.readonly, fileMustExist: this.readonly });
@@ -114,7 +115,12 @@ export class SqliteEventStore implements EventStore {
     this.appendTx = this.db.transaction((...args: AppendArgs) => this.appendLocked(...args));
   }
 
-  async append(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, metadata: EventMetadata): Promise<readonly StoredEvent[]> {
+  async append<A extends E>(
+    streamId: string,
+    events: readonly A[],
+    expectedVersion: ExpectedVersion,
+    metadata: EventMetadata,
+  ): Promise<readonly StoredEvent<A>[]> {
     this.assertOpen();
     if (this.readonly) throw new Error(`event store ${this.db.name} is open read-only`);
     if (expectedVersion !== 'any' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
@@ -122,8 +128,9 @@ export class SqliteEventStore implements EventStore {
     }
     const encoded = encodeMetadata(metadata);
     try {
-      const { stored, cache } = this.appendTx.immediate(streamId, events, expectedVersion, encoded);
+      const { rows, cache } = this.appendTx.immediate(streamId, events, expectedVersion, encoded);
       this.cache = cache; // only once COMMIT succeeded
+      const stored = rows.map((row, i) => appendedEvent(row, events[i] as A, encoded.metadata));
       if (this.lazyCheckpointerPath !== undefined && ++this.appendsSinceOpen >= CHECKPOINTER_AFTER_APPENDS) {
         this.startCheckpointer(this.lazyCheckpointerPath);
         this.lazyCheckpointerPath = undefined;
@@ -135,7 +142,7 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<readonly StoredEvent[]> {
+  async readStream(streamId: string, options: ReadStreamOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
     let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ?`;
     const params: unknown[] = [streamId, options.fromVersion ?? 1];
@@ -151,10 +158,20 @@ export class SqliteEventStore implements EventStore {
     return this.decodeAll(this.statement(sql).all(...params));
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<readonly StoredEvent[]> {
+  async readAll(options: ReadAllOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
+    let sql = `SELECT ${COLUMNS} FROM events WHERE position >= ?`;
     const params: unknown[] = [options.fromPosition ?? 1];
-    const sql = `SELECT ${COLUMNS} FROM events WHERE position >= ?` + this.typesAndLimit(params, options, 'position');
+    if (options.streamPrefix !== undefined) {
+      // A range on the (stream_id, stream_version) index: every id from the prefix up to the next prefix.
+      sql += ' AND stream_id >= ? AND stream_id < ?';
+      params.push(options.streamPrefix, nextPrefix(options.streamPrefix));
+    }
+    if (options.since !== undefined) {
+      sql += ' AND occurred_at >= ?';
+      params.push(normaliseSince(options.since));
+    }
+    sql += this.typesAndLimit(params, options, 'position');
     return this.decodeAll(this.statement(sql).all(...params));
   }
 
@@ -184,21 +201,21 @@ export class SqliteEventStore implements EventStore {
     if (this.db.open) this.db.close();
   }
 
-  private appendLocked(streamId: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion, encoded: Encoded) {
+  private appendLocked(streamId: string, events: readonly DomainEvent[], expectedVersion: ExpectedVersion, encoded: Encoded) {
     const dataVersion = this.dataVersion.get() as number;
     const known = this.cache?.dataVersion === dataVersion ? this.cache : undefined;
     const head = known?.head ?? (this.head.get() as ChainHead | undefined) ?? EMPTY_HEAD;
     const actual = known?.streams.get(streamId) ?? (this.streamVersion.get(streamId) as number | undefined) ?? 0;
     if (expectedVersion !== 'any' && expectedVersion !== actual) throw new ConcurrencyError(streamId, expectedVersion, actual);
     const stamp = { occurredAt: encoded.metadata.occurredAt, metadata: encoded.json, versionOf: this.versionOf };
-    const stored: StoredEvent[] = [];
-    const last = linkRows(head, streamId, actual, events, stamp, (row, event) => {
+    const rows: EventRow[] = [];
+    const last = linkRows(head, streamId, actual, events, stamp, (row) => {
       this.insert.run(row.position, row.streamId, row.streamVersion, row.type, row.schemaVersion, row.data, row.metadata, row.occurredAt, row.hash);
-      stored.push(appendedEvent(row, event.data, encoded.metadata));
+      rows.push(row);
     });
     const streams = known?.streams ?? new Map<string, number>();
     streams.set(streamId, actual + events.length);
-    return { stored, cache: { dataVersion, head: last, streams } };
+    return { rows, cache: { dataVersion, head: last, streams } };
   }
 
   private readonly versionOf = (type: string): number => this.registry.currentVersion(type);
@@ -230,7 +247,7 @@ export class SqliteEventStore implements EventStore {
     return sql;
   }
 
-  private decodeAll(rows: unknown[]): StoredEvent[] {
+  private decodeAll(rows: unknown[]): StoredEvent<E>[] {
     return rows.map((row) => decodeEventRow(row, this.registry));
   }
 
@@ -253,7 +270,10 @@ export class SqliteEventStore implements EventStore {
  * Opens the SQLite event store at `path`, creating its parent folder (and the file, migrated) unless
  * `readonly` is set, in which case the file must exist and be migrated already.
  */
-export function openSqliteEventStore(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+export function openSqliteEventStore<E extends DomainEvent>(path: string, options: SqliteEventStoreOptions<E>): SqliteEventStore<E> {
   if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   return new SqliteEventStore(path, options);
 }
+
+/** The smallest string above every string that starts with `prefix`. */
+const nextPrefix = (prefix: string): string => prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);

@@ -7,15 +7,15 @@ import { z } from 'zod';
 import type { Logger } from '../../../application/ports/logger.js';
 import type {
   CallOptions,
-  ConnectionDiagnostics,
-  ExitInfo,
-  LaunchSpec,
+  ProviderDiagnostics,
+  ProviderExit,
+  SubprocessLaunch,
   ProviderConnection,
-  StartOptions,
   ToolCallResult,
 } from '../../../application/ports/provider-runtime.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
+import { VERSION } from '../../../version.js';
 import { LineTransport } from './line-transport.js';
 import { signalGroup, track, untrack } from './process-groups.js';
 import type { Child } from './spawn.js';
@@ -24,6 +24,8 @@ import { startFailed, type StartFailureFacts } from './start-hints.js';
 
 /** Settings of {@link ProcessProviderRuntime}; all optional. */
 export interface ProcessRuntimeOptions {
+  /** How the hangar introduces itself in `initialize` (default mcp-hangar and its version). */
+  readonly clientInfo?: { readonly name: string; readonly version: string };
   /** Receives debug lines (never stdout). */
   readonly logger?: Logger;
   /** stop(): SIGKILL the process group this long after SIGTERM (default 2000 ms). */
@@ -72,15 +74,17 @@ export class ProcessConnection implements ProviderConnection {
   private finalized = false;
   private readonly ended: Promise<void>;
   private markEnded: () => void = noop;
-  private readonly listeners: Array<(info: ExitInfo) => void> = [];
+  readonly exited: Promise<ProviderExit>;
+  private reportExit: (exit: ProviderExit) => void = noop;
 
   constructor(
     private readonly child: Child,
-    private readonly spec: LaunchSpec,
-    start: StartOptions,
+    id: string,
+    private readonly launch: SubprocessLaunch,
     private readonly settings: ProcessRuntimeOptions,
   ) {
-    this.id = spec.providerId;
+    this.id = id;
+    this.exited = new Promise((resolve) => (this.reportExit = resolve));
     this.pid = child.pid ?? null;
     this.log = settings.logger?.child({ provider: this.id, pid: this.pid });
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
@@ -99,7 +103,7 @@ export class ProcessConnection implements ProviderConnection {
     });
     void child.then(noop, noop);
     if (this.pid !== null) track(this.pid);
-    this.client = new Client({ name: start.clientInfo.name, version: start.clientInfo.version }, { capabilities: {} });
+    this.client = new Client(settings.clientInfo ?? { name: 'mcp-hangar', version: VERSION }, { capabilities: {} });
     this.client.onerror = (error) => log?.debug('provider session error', { error: error.message });
     this.client.onclose = () => this.handleSessionClosed();
   }
@@ -161,9 +165,9 @@ export class ProcessConnection implements ProviderConnection {
     const exit = this.exit ?? { exitCode: null, signal: null };
     const byItself = this.spawnErrorCode === undefined && !(this.killSent !== null && exit.signal === this.killSent);
     const facts: StartFailureFacts = {
-      command: this.spec.command,
-      cwd: this.spec.cwd,
-      cwdExists: this.spawnErrorCode === undefined ? undefined : existsSync(this.spec.cwd),
+      command: this.launch.command,
+      cwd: this.launch.cwd,
+      cwdExists: this.spawnErrorCode === undefined ? undefined : existsSync(this.launch.cwd),
       spawnErrorCode: this.spawnErrorCode,
       exitCode: byItself ? exit.exitCode : null,
       signal: byItself ? exit.signal : null,
@@ -174,7 +178,7 @@ export class ProcessConnection implements ProviderConnection {
       stderrTail: this.stderr.tail(),
       skippedStdoutLines: this.transport.skippedLines,
     };
-    return startFailed(this.spec, facts);
+    return startFailed(this.id, facts);
   }
 
   async callTool(name: string, args: Readonly<Record<string, unknown>>, options: CallOptions): Promise<ToolCallResult> {
@@ -270,12 +274,7 @@ export class ProcessConnection implements ProviderConnection {
     await this.ended;
   }
 
-  onExit(listener: (info: ExitInfo) => void): void {
-    if (this.finalized) setImmediate(() => listener(this.exitInfo()));
-    else this.listeners.push(listener);
-  }
-
-  diagnostics(): ConnectionDiagnostics {
+  diagnostics(): ProviderDiagnostics {
     return { stderrTail: this.stderr.tail(), skippedStdoutLines: this.transport.skippedLines, lastSkippedLines: this.transport.lastSkippedLines() };
   }
 
@@ -311,16 +310,9 @@ export class ProcessConnection implements ProviderConnection {
     void this.transport.close(); // fails every in-flight call at once
     this.markEnded();
     this.log?.debug('provider exited', { exitCode: this.exit?.exitCode, signal: this.exit?.signal, expected: this.exit?.expected });
-    if (this.listeners.length === 0) return;
     // After the in-flight calls' rejections have been delivered (microtasks), not before.
-    const info = this.exitInfo();
-    setImmediate(() => {
-      for (const listener of this.listeners.splice(0)) listener(info);
-    });
-  }
-
-  private exitInfo(): ExitInfo {
     const exit = this.exit ?? { exitCode: null, signal: null, expected: true };
-    return { exitCode: exit.exitCode, signal: exit.signal, stderrTail: this.stderr.tail(), expected: exit.expected };
+    const info: ProviderExit = { exitCode: exit.exitCode, signal: exit.signal, stderrTail: this.stderr.tail(), expected: exit.expected };
+    setImmediate(() => this.reportExit(info));
   }
 }

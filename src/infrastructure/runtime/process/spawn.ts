@@ -1,5 +1,5 @@
 import type { execa as Execa } from 'execa';
-import type { LaunchSpec } from '../../../application/ports/provider-runtime.js';
+import type { SubprocessLaunch } from '../../../application/ports/provider-runtime.js';
 
 const POSIX_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TMPDIR'];
 const WINDOWS_ENV = [
@@ -36,10 +36,10 @@ export const providerEnvironment = (own: Readonly<Record<string, string>>): Reco
 let execaModule: Promise<typeof Execa> | undefined;
 export const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa').then((m) => m.execa));
 
-export const spawnProvider = (execa: typeof Execa, file: string, args: readonly string[], spec: LaunchSpec) =>
+export const spawnProvider = (execa: typeof Execa, file: string, args: readonly string[], launch: SubprocessLaunch) =>
   execa(file, args, {
-    cwd: spec.cwd,
-    env: providerEnvironment(spec.env),
+    cwd: launch.cwd,
+    env: providerEnvironment(launch.env),
     extendEnv: false,
     detached: true, // its own process group, so stop() can signal everything it started
     stdin: 'pipe',

@@ -1,4 +1,3 @@
-import type { LaunchSpec } from '../../../application/ports/provider-runtime.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 
 /** What is known about a provider that failed to start. */
@@ -88,9 +87,9 @@ export const startFailureRetryable = (f: StartFailureFacts): boolean =>
   f.command.length > 0 && f.spawnErrorCode === undefined && f.exitCode !== 127 && f.exitCode !== 126;
 
 /** The PROVIDER_START_FAILED error for a start that failed as `facts` say. */
-export const startFailed = (spec: LaunchSpec, facts: StartFailureFacts): DomainError =>
-  new DomainError('PROVIDER_START_FAILED', `provider '${spec.providerId}' failed to start: ${startFailureSummary(facts)}`, {
-    provider: spec.providerId,
+export const startFailed = (provider: string, facts: StartFailureFacts): DomainError =>
+  new DomainError('PROVIDER_START_FAILED', `provider '${provider}' failed to start: ${startFailureSummary(facts)}`, {
+    provider: provider,
     exitCode: facts.exitCode,
     signal: facts.signal,
     stderrTail: facts.stderrTail,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { providerIdSchema } from '../schemas.js';
+import { detailsDto } from '../../shared/dto.js';
 import { dataResult, defineTool } from '../registry-tool.js';
 
 export const registryDetails = defineTool({
@@ -10,7 +11,7 @@ export const registryDetails = defineTool({
   inputSchema: z.object({ provider: providerIdSchema }).strict(),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async ({ provider }, { app }) => {
-    const details = app.details(provider);
+    const details = detailsDto(app.details(provider));
     const lines = [
       `${details.id} (${details.mode}) — ${details.state}`,
       details.process ? `pid ${details.process.pid}, up ${details.process.uptime_s} s, ${details.process.in_flight} calls in flight` : 'no process running',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { healthDto } from '../../shared/dto.js';
 import { dataResult, defineTool } from '../registry-tool.js';
 
 export const registryHealth = defineTool({
@@ -9,7 +10,7 @@ export const registryHealth = defineTool({
   inputSchema: z.object({}).strict(),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (_input, { app }) => {
-    const health = app.health();
+    const health = healthDto(app.health());
     const counts = Object.entries(health.by_state)
       .map(([state, n]) => `${state} ${n}`)
       .join(', ');

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { PROVIDER_EVENT_TYPES } from '../../../domain/provider/events.js';
+import { historyEntryDto } from '../../shared/dto.js';
 import { providerIdSchema } from '../schemas.js';
 import { dataResult, defineTool } from '../registry-tool.js';
 
@@ -12,16 +14,16 @@ export const registryHistory = defineTool({
       provider: providerIdSchema,
       since: z.string().optional().describe('Only events from this ISO time or global position on'),
       limit: z.number().int().min(1).max(1000).default(50).describe('At most this many of the most recent events'),
-      types: z.array(z.string()).optional().describe('Only these event types, e.g. ["ProviderCrashed"]'),
+      types: z.array(z.enum(PROVIDER_EVENT_TYPES)).optional().describe('Only these event types, e.g. ["ProviderCrashed"]'),
     })
     .strict(),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (input, { app }) => {
     const id = input.provider;
-    const events = await app.history({ provider: id, since: input.since, limit: input.limit, types: input.types });
+    const events = (await app.history({ provider: id, since: input.since, limit: input.limit, types: input.types })).map(historyEntryDto);
     // A deregistered provider keeps its history; an id with no events at all is unknown.
     if (events.length === 0 && input.since === undefined && input.types === undefined) app.resolve(id);
-    const lines = events.map((e) => `#${e.position} ${e.occurred_at} ${e.type} ${JSON.stringify(e.data)}`);
+    const lines = events.map((e) => `#${e.position} ${e.occurred_at} @${e.instance ?? '-'} ${e.type} ${JSON.stringify(e.data)}`);
     return dataResult(lines.length > 0 ? lines.join('\n') : `No events for ${id}.`, { provider: id, events });
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RetriesExhausted } from '../../../application/commands/invoke-with-retry.js';
 import { toDomainError } from '../../../application/errors.js';
+import { retryMetadataDto } from '../../shared/dto.js';
 import { errorResult } from '../error-result.js';
 import { StageProgress } from '../progress.js';
 import { providerIdSchema, timeoutSchema, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
@@ -38,15 +39,15 @@ const run = async (args: Input, context: ToolContext, withStages: boolean) => {
       retryOnError: args.retry_on_error,
       onStage: reporter ? (stage, text) => void reporter.stage(stage, text) : undefined,
       onProgress: reporter ? (update) => reporter.provider(update) : undefined,
-      onRetry: reporter ? (r) => void reporter.stage('retrying', `Attempt ${r.attempt} failed (${r.error_code}); retrying in ${r.delay_ms} ms`) : undefined,
+      onRetry: reporter ? (r) => void reporter.stage('retrying', `Attempt ${r.attempt} failed (${r.errorCode}); retrying in ${r.delayMs} ms`) : undefined,
     });
     await reporter?.stage('complete', `Operation completed in ${Date.now() - started} ms`);
-    return { ...result, _retry_metadata: metadata };
+    return { ...result, _retry_metadata: retryMetadataDto(metadata) };
   } catch (thrown) {
     const error = toDomainError(thrown);
     await reporter?.stage('failed', `${error.code}: ${error.message}`);
     const failed = errorResult(error, correlationId);
-    const metadata = thrown instanceof RetriesExhausted ? thrown.metadata : undefined;
+    const metadata = thrown instanceof RetriesExhausted ? retryMetadataDto(thrown.metadata) : undefined;
     return {
       ...failed,
       structuredContent: {

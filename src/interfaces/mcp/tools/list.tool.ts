@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { providerSummaryDto } from '../../shared/dto.js';
 import { dataResult, defineTool } from '../registry-tool.js';
 
 const STATES = ['cold', 'initializing', 'ready', 'degraded', 'dead'] as const;
@@ -11,7 +12,7 @@ export const registryList = defineTool({
   inputSchema: z.object({ state_filter: z.enum(STATES).optional().describe('Only providers in this state') }).strict(),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (input, { app }) => {
-    const providers = app.list(input.state_filter);
+    const providers = app.list(input.state_filter).map(providerSummaryDto);
     const lines = providers.map((p) => `${p.id}  ${p.state}  ${p.mode}  ${p.tools_count} tools${p.description ? `  — ${p.description}` : ''}`);
     return dataResult(lines.length > 0 ? lines.join('\n') : 'No providers match.', { providers });
   },

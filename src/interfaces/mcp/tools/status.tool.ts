@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dataResult, defineTool } from '../registry-tool.js';
+import { statusText } from '../status-lines.js';
 
 export const registryStatus = defineTool({
   name: 'registry_status',
@@ -8,7 +9,8 @@ export const registryStatus = defineTool({
   inputSchema: z.object({}).strict(),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (_input, { app }) => {
-    const dashboard = app.status();
+    const { atMs, rows } = app.status();
+    const dashboard = statusText(rows, atMs);
     return dataResult(dashboard, { dashboard });
   },
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { warmDto } from '../../shared/dto.js';
 import { dataResult, defineTool } from '../registry-tool.js';
 
 export const registryWarm = defineTool({
@@ -12,7 +13,7 @@ export const registryWarm = defineTool({
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p.length > 0);
-    const result = await app.warm(names, correlationId);
+    const result = warmDto(await app.warm(names, correlationId));
     const lines = [result.summary, ...result.failed.map((f) => `failed: ${f.id}: ${f.code}: ${f.error}`)];
     return dataResult(lines.join('\n'), { ...result });
   },

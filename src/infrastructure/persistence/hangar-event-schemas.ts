@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import type { HangarEvent } from '../../domain/hangar-event.js';
+import type { InstanceEvent } from '../../domain/instance/instance.decider.js';
+import type { ProviderEvent } from '../../domain/provider/events.js';
+import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
+import { ERROR_CODES } from '../../domain/shared/errors.js';
+import { isProviderId, type ProviderId } from '../../domain/shared/ids.js';
+import { EventRegistry, type EventSchemas } from './event-registry.js';
+
+/**
+ * The schema of every event the hangar stores, as the domain types them (`z.ZodType<data>` makes the
+ * compiler hold each schema to its type). A breaking change to an event's data bumps its
+ * `currentVersion` here and adds an upcaster from the old version, tested against a frozen fixture.
+ */
+
+const providerIdSchema = z.custom<ProviderId>((value) => typeof value === 'string' && isProviderId(value), { error: 'not a provider id' });
+const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), { error: 'not an ISO time' });
+const count = z.number().int().nonnegative();
+const json = z.record(z.string(), z.unknown());
+
+const toolDefinition: z.ZodType<ToolDefinition> = z.looseObject({
+  name: z.string(),
+  description: z.string().exactOptional(),
+  inputSchema: json.exactOptional(),
+});
+
+const registration = z.object({
+  providerId: providerIdSchema,
+  mode: z.enum(['subprocess', 'container', 'remote', 'group']),
+  description: z.string(),
+  configDigest: z.string(),
+  settings: z.object({
+    idleTtlS: z.number(),
+    healthCheckIntervalS: z.number(),
+    maxConsecutiveFailures: count,
+    timeoutS: z.number(),
+    circuitBreaker: z.object({ failureThreshold: count, resetTimeoutS: z.number() }),
+  }),
+  predefinedTools: z.array(toolDefinition),
+});
+
+type Data<E extends { readonly type: string; readonly data: unknown }, T extends E['type']> = Extract<E, { readonly type: T }>['data'];
+type ProviderSchemas = { readonly [T in ProviderEvent['type']]: { readonly schema: z.ZodType<Data<ProviderEvent, T>> } };
+type InstanceSchemas = { readonly [T in InstanceEvent['type']]: { readonly schema: z.ZodType<Data<InstanceEvent, T>> } };
+
+const providerEventSchemas: ProviderSchemas = {
+  ProviderRegistered: { schema: registration },
+  ProviderConfigChanged: { schema: registration },
+  ProviderDeregistered: { schema: z.object({ reason: z.literal('removed_from_config') }) },
+  ProviderStartRequested: { schema: z.object({ reason: z.enum(['invoke', 'user_request', 'warm']), attempt: count }) },
+  ProviderStarted: {
+    schema: z.object({
+      pid: z.number().int().nullable(),
+      protocolVersion: z.string().nullable(),
+      serverInfo: z.object({ name: z.string(), version: z.string() }).nullable(),
+      startupMs: z.number(),
+    }),
+  },
+  ProviderStartFailed: {
+    schema: z.object({
+      message: z.string(),
+      exitCode: z.number().int().nullable(),
+      signal: z.string().nullable(),
+      stderrTail: z.string(),
+      hint: z.string(),
+      consecutiveFailures: count,
+    }),
+  },
+  ToolsDiscovered: { schema: z.object({ tools: z.array(toolDefinition), digest: z.string() }) },
+  ProviderStopped: { schema: z.object({ reason: z.enum(['idle', 'user_request', 'shutdown', 'hangar_restart']) }) },
+  ProviderCrashed: {
+    schema: z.object({ exitCode: z.number().int().nullable(), signal: z.string().nullable(), stderrTail: z.string(), inFlightCalls: count }),
+  },
+  ProviderDegraded: { schema: z.object({ reason: z.string(), consecutiveFailures: count, retryAt: isoTime }) },
+  ToolInvoked: {
+    schema: z.object({
+      tool: z.string(),
+      correlationId: z.string(),
+      durationMs: z.number(),
+      outcome: z.enum(['success', 'tool_error']),
+      argumentsDigest: z.string(),
+      resultSize: count,
+    }),
+  },
+  ToolInvocationFailed: {
+    schema: z.object({
+      tool: z.string(),
+      correlationId: z.string(),
+      durationMs: z.number(),
+      errorCode: z.enum(ERROR_CODES),
+      message: z.string(),
+      argumentsDigest: z.string(),
+    }),
+  },
+  HealthCheckFailed: { schema: z.object({ consecutiveFailures: count, message: z.string() }) },
+  ProviderRecovered: { schema: z.object({ after: z.enum(['health_check', 'restart']), failures: count }) },
+  CircuitOpened: { schema: z.object({ failures: count, probeAt: isoTime, reason: z.string() }) },
+  CircuitHalfOpened: { schema: z.object({ since: isoTime }) },
+  CircuitClosed: { schema: z.object({ after: z.literal('probe_succeeded') }) },
+};
+
+const instanceEventSchemas: InstanceSchemas = {
+  InstanceStarted: { schema: z.object({ pid: z.number().int(), host: z.string(), version: z.string() }) },
+  InstanceStopped: { schema: z.object({ reason: z.enum(['shutdown', 'died']) }) },
+};
+
+/** Every hangar event type's schema (a test registry may extend it with test-only types). */
+export const hangarEventSchemas: EventSchemas<HangarEvent> = { ...providerEventSchemas, ...instanceEventSchemas };
+
+/** The registry of every event the hangar stores; the composition root gives it to the event store. */
+export const hangarEventRegistry = (): EventRegistry<HangarEvent> => new EventRegistry<HangarEvent>(hangarEventSchemas);

@@ -1,0 +1,88 @@
+import type { RetryMetadata } from '../../application/commands/invoke-with-retry.js';
+import type { WarmResult } from '../../application/commands/warm-providers.js';
+import type { ProviderSummary } from '../../application/queries/list-providers.js';
+import type { ProviderDetails } from '../../application/queries/provider-details.js';
+import type { HistoryEntry } from '../../application/queries/provider-history.js';
+import type { RegistryHealth } from '../../application/queries/registry-health.js';
+
+/**
+ * The registry tools' wire shapes: snake_case keys, as MCP clients and the README know them. The
+ * application returns camelCase domain shapes; these functions are the only translation. Recorded
+ * event data is passed through as stored (it is the record, not a view of it).
+ */
+
+const seconds = (ms: number): number => Math.round(ms / 100) / 10;
+
+export const providerSummaryDto = (p: ProviderSummary) => ({ id: p.id, mode: p.mode, state: p.state, tools_count: p.toolsCount, description: p.description });
+
+export const detailsDto = (d: ProviderDetails) => ({
+  id: d.id,
+  instance: d.instance,
+  mode: d.mode,
+  description: d.description,
+  state: d.state,
+  config: d.launch ? { mode: d.launch.mode, command: d.launch.command, cwd: d.launch.cwd, env_keys: d.launch.envKeys } : null,
+  settings: {
+    idle_ttl_s: d.settings.idleTtlS,
+    health_check_interval_s: d.settings.healthCheckIntervalS,
+    max_consecutive_failures: d.settings.maxConsecutiveFailures,
+    timeout_s: d.settings.timeoutS,
+    circuit_breaker: { failure_threshold: d.settings.circuitBreaker.failureThreshold, reset_timeout_s: d.settings.circuitBreaker.resetTimeoutS },
+  },
+  process: d.process
+    ? {
+        pid: d.process.pid,
+        server_info: d.process.serverInfo,
+        protocol_version: d.process.protocolVersion,
+        uptime_s: seconds(d.process.uptimeMs),
+        in_flight: d.process.inFlight,
+        idle_s: seconds(d.process.idleMs),
+        diagnostics: d.process.diagnostics,
+      }
+    : null,
+  consecutive_failures: d.consecutiveFailures,
+  retry_at: d.retryAt,
+  last_error: d.lastError,
+  circuit: d.circuit,
+  counters: d.counters,
+  started_at: d.startedAt,
+  last_used_at: d.lastUsedAt,
+  tools_source: d.toolsSource,
+  tools: d.tools,
+});
+
+export const healthDto = (h: RegistryHealth) => ({
+  status: h.status,
+  instance: h.instance,
+  providers: h.providers,
+  running: h.running,
+  by_state: h.byState,
+  unhealthy_providers: h.unhealthyProviders,
+  circuits_open: h.circuitsOpen,
+  health_checks: h.healthChecks,
+  rate_limit: h.rateLimit,
+});
+
+export const warmDto = (w: WarmResult) => ({
+  warmed: w.warmed,
+  already_warm: w.alreadyWarm,
+  failed: w.failed.map((f) => ({ id: f.id, code: f.code, error: f.message })),
+  summary: `${w.warmed.length} warmed, ${w.alreadyWarm.length} already warm, ${w.failed.length} failed`,
+});
+
+export const historyEntryDto = (e: HistoryEntry) => ({
+  position: e.position,
+  instance: e.instance,
+  version: e.streamVersion,
+  type: e.type,
+  occurred_at: e.metadata.occurredAt,
+  correlation_id: e.metadata.correlationId ?? null,
+  data: e.data,
+});
+
+export const retryMetadataDto = (m: RetryMetadata) => ({
+  correlation_id: m.correlationId,
+  attempts: m.attempts,
+  retries: m.retries.map((r) => ({ attempt: r.attempt, error_code: r.errorCode, message: r.message, delay_ms: r.delayMs })),
+  total_time_ms: m.totalTimeMs,
+});

@@ -1,0 +1,38 @@
+import type { Application } from '../../application/application.js';
+import type { Logger } from '../../application/ports/logger.js';
+
+/** What serving needs of a booted hangar. */
+export interface Servable {
+  readonly app: Application;
+  shutdown(): Promise<void>;
+}
+
+/** One serving process's end, shared by every serve mode (stdio today, HTTP next). */
+export interface ServeLifecycle {
+  /** Runs `close` first when the process ends (a transport stops taking messages). */
+  onClose(close: () => Promise<void>): void;
+  /** Ends the process in order, once: the transports close, the hangar shuts down (stopping its providers), exit 0. */
+  end(why: string): void;
+}
+
+/**
+ * Signal handling and process exit for a serving hangar. SIGINT, SIGTERM and SIGHUP, and whatever a
+ * transport reports as its own end (stdin closed), all lead to the same orderly shutdown.
+ */
+export const serveLifecycle = (booting: Promise<Servable>, logger: Logger): ServeLifecycle => {
+  const closers: (() => Promise<void>)[] = [];
+  let ending = false;
+  const end = (why: string): void => {
+    if (ending) return;
+    ending = true;
+    logger.info('shutting down', { why });
+    void (async () => {
+      for (const close of closers) await close().catch((e: unknown) => logger.error('closing a transport failed', { error: String(e) }));
+      const hangar = await booting.catch(() => undefined);
+      await hangar?.shutdown().catch((e: unknown) => logger.error('shutdown failed', { error: String(e) }));
+      process.exit(0);
+    })();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => end(signal));
+  return { onClose: (close) => void closers.push(close), end };
+};

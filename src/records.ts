@@ -1,0 +1,13 @@
+import type { Records } from './application/application.js';
+import { providerHistory } from './application/queries/provider-history.js';
+import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
+import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
+
+/**
+ * The records of the store at `path`, opened read-only for the command line: it works while hangars serve
+ * from the same file, and loads none of the serving machinery.
+ */
+export const openRecords = (path: string): Records => {
+  const store = openSqliteEventStore(path, { registry: hangarEventRegistry(), readonly: true });
+  return { history: providerHistory(store), verify: () => store.verifyChain(), close: () => store.close() };
+};
