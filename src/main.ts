@@ -23,9 +23,13 @@ const configFrom = (options: { config?: string }): HangarConfig => {
   return result.config;
 };
 
-const finish = (outcome: CliOutcome): never => {
-  if (outcome.stdout) process.stdout.write(`${outcome.stdout}\n`);
-  if (outcome.stderr) process.stderr.write(`${outcome.stderr}\n`);
+/** Resolves once `text` has been handed to the operating system (a pipe may take it in several writes). */
+const written = (stream: NodeJS.WriteStream, text: string): Promise<void> => new Promise((resolve) => stream.write(text, () => resolve()));
+
+/** Writes a command's output, all of it, before exiting with its code. */
+const finish = async (outcome: CliOutcome): Promise<never> => {
+  if (outcome.stdout) await written(process.stdout, `${outcome.stdout}\n`);
+  if (outcome.stderr) await written(process.stderr, `${outcome.stderr}\n`);
   process.exit(outcome.exitCode);
 };
 
@@ -77,7 +81,7 @@ program
     const opened = await records(config.eventStore.path);
     const outcome = await historyCommand(opened, provider, { json: options.json === true, limit: options.limit });
     await opened.close();
-    finish(outcome);
+    await finish(outcome);
   });
 
 program
@@ -91,7 +95,7 @@ program
     const opened = await records(config.eventStore.path);
     const outcome = await auditVerifyCommand(opened, config.eventStore.path);
     await opened.close();
-    finish(outcome);
+    await finish(outcome);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

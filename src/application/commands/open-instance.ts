@@ -1,4 +1,4 @@
-import type { ProviderState } from '../../domain/provider/state.js';
+import { isRunning } from '../../domain/provider/state.js';
 import type { ProviderRegistration } from '../../domain/provider/tool-definition.js';
 import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
 import { instanceStreamId } from '../../domain/shared/streams.js';
@@ -36,9 +36,6 @@ export const registrationOf = (config: ProviderConfig, hasher: Hasher): Provider
   predefinedTools: config.tools,
 });
 
-/** A provider whose process would still be running, had the hangar that ran it not ended. */
-const leftRunning = (state: ProviderState): boolean => state.status === 'initializing' || state.status === 'ready';
-
 /**
  * Opens this hangar's instance (its seat, already claimed by `lease`) over the catalog folded from the store:
  * - records the run (InstanceStarted; an earlier run in this seat that never stopped is InstanceStopped{died});
@@ -71,7 +68,7 @@ export const openInstance =
     const others = new Map<InstanceId, CatalogEntry[]>();
     for (const entry of catalog.instances()) if (entry.instance !== own && entry.state.status === 'running') others.set(entry.instance, []);
     for (const entry of streams) {
-      if (entry.instance === null || entry.instance === own || !leftRunning(entry.state)) continue;
+      if (entry.instance === null || entry.instance === own || !isRunning(entry.state)) continue;
       others.set(entry.instance, [...(others.get(entry.instance) ?? []), entry]);
     }
     for (const [instance, entries] of others) {
@@ -89,8 +86,9 @@ export const openInstance =
     }
   };
 
+/** The decider closes what was running (ProviderStopped{hangar_restart}) and leaves the rest as it is. */
 const closeLeftRunning = async (providers: ProviderCommands, entries: readonly CatalogEntry[]): Promise<void> => {
   for (const entry of entries) {
-    if (leftRunning(entry.state)) await providers.execute(entry.id, { type: 'StopProvider', reason: 'hangar_restart' });
+    if (entry.state.status !== 'unregistered') await providers.execute(entry.id, { type: 'StopProvider', reason: 'hangar_restart' });
   }
 };

@@ -4,7 +4,7 @@ import { startBackoffMs } from './backoff.js';
 import type { ProviderCommand, RecordCrash, RecordStartFailed, RecordStarted, RegisterProvider, RequestStart, StopProvider } from './commands.js';
 import { admitCall, recordHealthCheck, recordInvocation, recordInvocationFailure } from './decide-calls.js';
 import type { ProviderEvent } from './events.js';
-import type { ProviderState, RegisteredProviderState } from './state.js';
+import { isRunning, type ProviderState, type RegisteredProviderState } from './state.js';
 
 type Decision = readonly ProviderEvent[];
 const nothing: Decision = [];
@@ -73,9 +73,16 @@ const recordStartFailed = (cmd: RecordStartFailed, state: RegisteredProviderStat
   return [failed, { type: 'ProviderDegraded', data: { reason: cmd.message, consecutiveFailures: failures, retryAt } }];
 };
 
+/**
+ * An idle stop applies to a ready provider only. A hangar restart closes only what was running when the
+ * hangar that ran it ended: a degraded provider keeps its failure count and retry time, a dead one stays
+ * dead. A user's or a shutdown's stop applies to any provider that is not cold (resetting a degraded
+ * provider's failure count).
+ */
 const stop = (cmd: StopProvider, state: RegisteredProviderState): Decision => {
   if (state.status === 'cold') return nothing;
   if (cmd.reason === 'idle' && state.status !== 'ready') return nothing;
+  if (cmd.reason === 'hangar_restart' && !isRunning(state)) return nothing;
   return [{ type: 'ProviderStopped', data: { reason: cmd.reason } }];
 };
 

@@ -49,3 +49,6 @@ export type RegisteredProviderState = Exclude<ProviderState, { status: 'unregist
 
 /** The tools a caller sees: discovered ones when known, else the predefined ones from config. */
 export const knownTools = (state: RegisteredProviderState): readonly ToolDefinition[] => state.discoveredTools ?? state.registration.predefinedTools;
+
+/** Whether the provider has, or is getting, a process (or other runtime) that a stop would end. */
+export const isRunning = (state: ProviderState): boolean => state.status === 'ready' || state.status === 'initializing';

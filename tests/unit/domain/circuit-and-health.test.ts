@@ -169,6 +169,27 @@ describe('health checks in the Provider decider', () => {
       ['ProviderStarted', 'ToolsDiscovered', 'ProviderRecovered'],
     );
   });
+  it('refuses a start of a provider degraded by health checks with the health checks as the reason, not failed starts', () => {
+    const degraded: ProviderEvent = {
+      type: 'ProviderDegraded',
+      data: { reason: '3 health checks failed in a row: ping timed out', consecutiveFailures: 3, retryAt: iso(T0 + 8000) },
+    };
+    spec
+      .given([...ready, healthFailed(1), healthFailed(2), healthFailed(3), degraded])
+      .when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 + 2000 })
+      .thenThrows('PROVIDER_DEGRADED', "^provider 'flaky' is degraded after 3 failed health checks; next start allowed in 6 s$");
+  });
+  it('says "failed starts" for a provider degraded by failed starts', () => {
+    const failedStart = (n: number): ProviderEvent => ({
+      type: 'ProviderStartFailed',
+      data: { message: 'exit 1', exitCode: 1, signal: null, stderrTail: '', hint: '', consecutiveFailures: n },
+    });
+    const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'exit 1', consecutiveFailures: 3, retryAt: iso(T0 + 8000) } };
+    spec
+      .given([registered, failedStart(3), degraded])
+      .when({ type: 'RequestStart', reason: 'invoke', nowMs: T0 })
+      .thenThrows('PROVIDER_DEGRADED', 'degraded after 3 failed starts; next start allowed in 8 s');
+  });
   it('ignores health results for a provider that is not running', () => {
     spec.given([registered]).when(check(false)).thenNothing();
   });

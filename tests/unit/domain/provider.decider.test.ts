@@ -202,6 +202,22 @@ describe('Provider decider', () => {
       const state = fold(providerDecider, [registered, { type: 'ToolInvocationFailed', data: failed }]);
       assert.deepEqual(state.status !== 'unregistered' && state.lastError, { code: 'TIMEOUT', message: 'timed out' });
     });
+    it('closes at a hangar restart only what was running: a degraded provider keeps its failures and retry time', () => {
+      const restart = { type: 'StopProvider', reason: 'hangar_restart' } as const;
+      const closed = [{ type: 'ProviderStopped', data: { reason: 'hangar_restart' } }] as const;
+      spec.given([registered, requested(), started]).when(restart).then(closed);
+      spec.given([registered, requested()]).when(restart).then(closed);
+      const retryAt = new Date(T0 + 8000).toISOString();
+      const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'x', consecutiveFailures: 3, retryAt } };
+      spec
+        .given([registered, failedStart(3), degraded])
+        .when(restart)
+        .thenNothing();
+      const crashed: ProviderEvent = { type: 'ProviderCrashed', data: { exitCode: 1, signal: null, stderrTail: '', inFlightCalls: 0 } };
+      spec.given([registered, requested(), started, crashed]).when(restart).thenNothing();
+      const state = fold(providerDecider, [registered, failedStart(3), degraded]);
+      assert.deepEqual(state.status === 'degraded' && [state.consecutiveFailures, state.retryAt], [3, retryAt]);
+    });
     it('leaves a degraded provider after a user stop with a fresh failure count', () => {
       const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'x', consecutiveFailures: 3, retryAt: new Date(T0 + 8000).toISOString() } };
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'user_request' } };
