@@ -190,26 +190,38 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
 export const createHangar = async (config: HangarConfig, overrides: Overrides = {}): Promise<Hangar> => {
   const store = overrides.store ?? openSqliteEventStore(config.eventStore.path, { registry: hangarEventRegistry() });
   const leases = overrides.leases ?? (overrides.store ? new MemoryInstanceLeases() : FileInstanceLeases.beside(config.eventStore.path));
-  let lease: InstanceLease;
-  try {
-    lease = await leases.claim();
-  } catch (error) {
+  let lease: InstanceLease | undefined;
+  const giveUp = async (error: unknown): Promise<never> => {
+    await lease?.release();
     if (overrides.closeStore !== false) await store.close();
     throw error;
+  };
+  let c: Container;
+  let unsubscribe: () => void;
+  try {
+    const claimed = (lease = await leases.claim());
+    c = buildContainer(config, claimed.instance, store, overrides);
+    const catalog = c.get<ProviderCatalog>(T.Catalog);
+    const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
+    unsubscribe = await catalog.start(store, bus);
+    const providers = c.get<ProviderCommands>(T.Providers);
+    const handlerDeps = { store, bus, clock: c.get<Clock>(T.Clock) };
+    const open = openInstance({
+      catalog,
+      handlers: {
+        instances: c.get(T.Instances),
+        providersOf: (instance) => (instance === claimed.instance ? providers : providerCommands(instance, handlerDeps)),
+      },
+      leases,
+      support: { hasher: c.get(T.Hasher), logger: c.get<Logger>(T.Logger) },
+    });
+    await open(claimed, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
+  } catch (error) {
+    return giveUp(error);
   }
-  const c = buildContainer(config, lease.instance, store, overrides);
   const logger = c.get<Logger>(T.Logger);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
-  const unsubscribe = await catalog.start(store, c.get<EventBus<HangarEvent>>(T.EventBus));
-  const providers = c.get<ProviderCommands>(T.Providers);
-  const handlerDeps = { store, bus: c.get<EventBus<HangarEvent>>(T.EventBus), clock: c.get<Clock>(T.Clock) };
-  const open = openInstance({
-    catalog,
-    handlers: { instances: c.get(T.Instances), providersOf: (instance) => (instance === lease.instance ? providers : providerCommands(instance, handlerDeps)) },
-    leases,
-    support: { hasher: c.get(T.Hasher), logger },
-  });
-  await open(lease, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
+  const seat = lease;
 
   const live = c.get<LiveProviders>(T.Live);
   const stop = c.get<StopProvider>(T.Stop);
@@ -219,14 +231,14 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
   const settings = catalog.list().map((e) => e.state.registration.settings);
   const cancelIdle = scheduler.every(idleSweepIntervalMs(settings), () => void sweepIdle());
   const cancelHealth = scheduler.every(healthSweepIntervalMs(settings), () => void health.sweep());
-  logger.info('hangar ready', { instance: lease.instance, providers: config.providers.size, store: config.eventStore.path });
+  logger.info('hangar ready', { instance: seat.instance, providers: config.providers.size, store: config.eventStore.path });
 
   let shutdown: Promise<void> | undefined;
   return {
     app: c.get<Application>(T.Application),
     logger,
     store,
-    instance: lease.instance,
+    instance: seat.instance,
     sweepIdle,
     sweepHealth: health.sweep,
     shutdown() {
@@ -239,10 +251,10 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
         );
         await c
           .get<InstanceCommands>(T.Instances)
-          .execute(lease.instance, { type: 'StopInstance' })
+          .execute(seat.instance, { type: 'StopInstance' })
           .catch((e: unknown) => logger.error('could not record the instance stop', { error: String(e) }));
         unsubscribe();
-        await lease.release();
+        await seat.release();
         if (overrides.closeStore !== false) await store.close();
       })();
       return shutdown;

@@ -123,6 +123,14 @@ describe('SqliteEventStore (file)', () => {
     });
   }
 
+  it('refuses to read a row whose column has the wrong type, naming its position', async () => {
+    const path = await seeded();
+    tamper(path, "UPDATE events SET data = x'7b7d' WHERE position = ?", 2);
+    await using(path, {}, async (store) => {
+      await assert.rejects(store.readStream('provider-math'), /position 2: data is not text/);
+    });
+  });
+
   it('catches a forged row whose own hash was recomputed, at the next row', async () => {
     const path = await seeded();
     const db = new Database(path);

@@ -1,25 +1,37 @@
-import { z } from 'zod';
 import type { EventMetadata, StoredEvent } from '../../application/ports/event-store.js';
 import type { DomainEvent } from '../../domain/shared/event.js';
 import type { EventRegistry } from './event-registry.js';
 import type { EventRow } from './hash-chain.js';
 
-const eventRowSchema = z.object({
-  position: z.int(),
-  streamId: z.string(),
-  streamVersion: z.int(),
-  type: z.string(),
-  schemaVersion: z.int(),
-  data: z.string(),
-  metadata: z.string(),
-  occurredAt: z.string(),
-  hash: z.string(),
-});
+/** The row's columns have the types the schema gives them (checked by hand: this runs for every event read). */
+const checkRow = (raw: unknown): EventRow => {
+  const r = raw as Partial<Record<keyof EventRow, unknown>> | null;
+  const problems: string[] = [];
+  if (r === null || typeof r !== 'object') throw new Error('malformed stored event: not a row');
+  for (const key of ['position', 'streamVersion', 'schemaVersion'] as const) if (!Number.isInteger(r[key])) problems.push(`${key} is not an integer`);
+  for (const key of ['streamId', 'type', 'data', 'metadata', 'occurredAt', 'hash'] as const)
+    if (typeof r[key] !== 'string') problems.push(`${key} is not text`);
+  if (problems.length > 0)
+    throw new Error(`malformed stored event${Number.isInteger(r.position) ? ` at position ${String(r.position)}` : ''}: ${problems.join('; ')}`);
+  return r as EventRow;
+};
 
-const storedMetadataSchema = z.object({
-  correlationId: z.string().optional(),
-  causationId: z.string().optional(),
-});
+/** Stored metadata: a JSON object with optional string correlationId and causationId. */
+const parseMetadata = (json: string): { correlationId?: string; causationId?: string } => {
+  const value: unknown = JSON.parse(json);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('metadata is not an object');
+  const { correlationId, causationId } = value as Record<string, unknown>;
+  const meta: { correlationId?: string; causationId?: string } = {};
+  if (correlationId !== undefined) {
+    if (typeof correlationId !== 'string') throw new Error('metadata correlationId is not text');
+    meta.correlationId = correlationId;
+  }
+  if (causationId !== undefined) {
+    if (typeof causationId !== 'string') throw new Error('metadata causationId is not text');
+    meta.causationId = causationId;
+  }
+  return meta;
+};
 
 /** Metadata without undefined fields, and its stored JSON text (occurredAt has its own column). */
 export function encodeMetadata(metadata: EventMetadata): { readonly metadata: EventMetadata; readonly json: string } {
@@ -37,11 +49,9 @@ export function encodeMetadata(metadata: EventMetadata): { readonly metadata: Ev
  * check its data. Any failure is an error that names the row's position.
  */
 export function decodeEventRow<E extends DomainEvent>(raw: unknown, registry: EventRegistry<E>): StoredEvent<E> {
-  const parsed = eventRowSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`malformed stored event: ${z.prettifyError(parsed.error)}`);
-  const row = parsed.data;
+  const row = checkRow(raw);
   try {
-    const meta = storedMetadataSchema.parse(JSON.parse(row.metadata));
+    const meta = parseMetadata(row.metadata);
     const { schemaVersion, event } = registry.decode(row.type, row.schemaVersion, JSON.parse(row.data));
     const envelope = {
       position: row.position,
