@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ProcessProviderRuntime } from '../../src/infrastructure/runtime/process/process-provider-runtime.js';
-import type { ProviderExit, SubprocessLaunch, ProviderConnection } from '../../src/application/ports/provider-runtime.js';
+import type { ProviderConnection, ProviderExit, SubprocessLaunch } from '../../src/application/ports/provider-runtime.js';
+import { providerId } from '../../src/domain/shared/ids.js';
 import { isDomainError, type DomainError } from '../../src/domain/shared/errors.js';
 import { withoutCreationTimes } from '../support/normalise.js';
 import { isAlive, processesTagged, waitUntilDead } from '../support/processes.js';
@@ -26,6 +27,7 @@ if (!existsSync(FAULTY)) throw new Error(`build the fixture first: ${FAULTY}`);
 const RUNTIME_JS = join(root, 'dist/src/infrastructure/runtime/process/process-provider-runtime.js');
 
 const runtime = new ProcessProviderRuntime({ stopGraceMs: 1000 });
+const P = providerId('p');
 const startOptions = { startTimeoutMs: 5000 };
 const spec = (command: string[], env: Record<string, string> = {}, cwd = root): SubprocessLaunch => ({ mode: 'subprocess', command, env, cwd });
 const faulty = (env: Record<string, string> = {}, tag = randomUUID()) => spec(['node', FAULTY, `--tag=${tag}`], env);
@@ -49,7 +51,7 @@ const waitFor = async (check: () => boolean, ms = 2000): Promise<boolean> => {
 describe('ProcessProviderRuntime with the example math provider', () => {
   let math: ProviderConnection;
   before(async () => {
-    math = await runtime.start('p', spec(['node', MATH]), startOptions);
+    math = await runtime.start(P, spec(['node', MATH]), startOptions);
   });
   after(() => math.stop());
 
@@ -87,7 +89,7 @@ describe('ProcessProviderRuntime with the example math provider', () => {
 describe('ProcessProviderRuntime with a faulty provider', () => {
   let conn: ProviderConnection;
   before(async () => {
-    conn = await runtime.start('p', faulty({ FAULTY_PAGE_SIZE: '2' }), startOptions);
+    conn = await runtime.start(P, faulty({ FAULTY_PAGE_SIZE: '2' }), startOptions);
   });
   after(() => conn.stop());
 
@@ -155,7 +157,7 @@ describe('ProcessProviderRuntime with server-everything (a real npm MCP server)'
   let conn: ProviderConnection;
   let direct: Client;
   before(async () => {
-    conn = await runtime.start('p', spec(['node', EVERYTHING, 'stdio']), startOptions);
+    conn = await runtime.start(P, spec(['node', EVERYTHING, 'stdio']), startOptions);
     direct = new Client({ name: 'direct', version: '1' });
     await direct.connect(new StdioClientTransport({ command: process.execPath, args: [EVERYTHING, 'stdio'], stderr: 'ignore' }));
   });
@@ -196,19 +198,19 @@ describe('ProcessProviderRuntime with server-everything (a real npm MCP server)'
 
 describe('ProcessProviderRuntime start failures', () => {
   it('command not found: a hint, not retryable', async () => {
-    const error = await rejection(() => runtime.start('p', spec(['mcp-hangar-no-such-command']), startOptions));
+    const error = await rejection(() => runtime.start(P, spec(['mcp-hangar-no-such-command']), startOptions));
     assert.equal(error.code, 'PROVIDER_START_FAILED');
     assert.match(error.details.hints?.[0] ?? '', /command not found: check `command`/);
     assert.equal(error.details.retryable, false);
   });
 
   it('a missing working directory is named', async () => {
-    const error = await rejection(() => runtime.start('p', spec(['node', MATH], {}, '/no/such/dir'), startOptions));
+    const error = await rejection(() => runtime.start(P, spec(['node', MATH], {}, '/no/such/dir'), startOptions));
     assert.match(error.details.hints?.[0] ?? '', /working directory does not exist: \/no\/such\/dir/);
   });
 
   it('exit 1 at start: exit code, stderr tail and hint', async () => {
-    const error = await rejection(() => runtime.start('p', faulty({ FAULTY_EXIT: '1' }), startOptions));
+    const error = await rejection(() => runtime.start(P, faulty({ FAULTY_EXIT: '1' }), startOptions));
     assert.equal(error.code, 'PROVIDER_START_FAILED');
     assert.equal(error.details.exitCode, 1);
     assert.match(error.details.stderrTail ?? '', /fatal: cannot open \.\/missing\.db/);
@@ -217,13 +219,13 @@ describe('ProcessProviderRuntime start failures', () => {
   });
 
   it('exit 127 at start reads as command not found', async () => {
-    const error = await rejection(() => runtime.start('p', faulty({ FAULTY_EXIT: '127' }), startOptions));
+    const error = await rejection(() => runtime.start(P, faulty({ FAULTY_EXIT: '127' }), startOptions));
     assert.equal(error.details.exitCode, 127);
     assert.match(error.details.hints?.[0] ?? '', /command not found/);
   });
 
   it('a missing script: Node.js could not find it', async () => {
-    const error = await rejection(() => runtime.start('p', spec(['node', 'no-such-server.js']), startOptions));
+    const error = await rejection(() => runtime.start(P, spec(['node', 'no-such-server.js']), startOptions));
     assert.equal(error.details.exitCode, 1);
     assert.match(error.details.hints?.[0] ?? '', /could not find the script/);
   });
@@ -231,7 +233,7 @@ describe('ProcessProviderRuntime start failures', () => {
   it('no answer to initialize: fails at the start timeout and leaves nothing running', async (t) => {
     const tag = randomUUID();
     const started = Date.now();
-    const error = await rejection(() => runtime.start('p', faulty({ FAULTY_HANG_INIT: '1' }, tag), { ...startOptions, startTimeoutMs: 1500 }));
+    const error = await rejection(() => runtime.start(P, faulty({ FAULTY_HANG_INIT: '1' }, tag), { ...startOptions, startTimeoutMs: 1500 }));
     const elapsed = Date.now() - started;
     assert.equal(error.code, 'PROVIDER_START_FAILED');
     assert.ok(elapsed >= 1450 && elapsed < 3000, `failed after ${elapsed} ms`);
@@ -241,14 +243,14 @@ describe('ProcessProviderRuntime start failures', () => {
   });
 
   it('a slow start within the timeout succeeds', async () => {
-    const conn = await runtime.start('p', faulty({ FAULTY_DELAY_MS: '300' }), startOptions);
+    const conn = await runtime.start(P, faulty({ FAULTY_DELAY_MS: '300' }), startOptions);
     await conn.stop();
   });
 });
 
 describe('ProcessProviderRuntime with noisy providers', () => {
   it('skips and counts banner and stray stdout lines while calls still work', async () => {
-    const conn = await runtime.start('p', faulty({ FAULTY_BANNER: '1' }), startOptions);
+    const conn = await runtime.start(P, faulty({ FAULTY_BANNER: '1' }), startOptions);
     try {
       const echo = await conn.callTool('echo', { text: 'hi' }, { timeoutMs: 2000 });
       assert.deepEqual(echo.content, [{ type: 'text', text: 'hi' }]);
@@ -262,7 +264,7 @@ describe('ProcessProviderRuntime with noisy providers', () => {
   });
 
   it('drains a 1 MB stderr flood, keeping only the tail', async () => {
-    const conn = await runtime.start('p', faulty({ FAULTY_STDERR_BYTES: String(1024 * 1024) }), startOptions);
+    const conn = await runtime.start(P, faulty({ FAULTY_STDERR_BYTES: String(1024 * 1024) }), startOptions);
     try {
       const echo = await conn.callTool('echo', { text: 'after the flood' }, { timeoutMs: 2000 });
       assert.deepEqual(echo.content, [{ type: 'text', text: 'after the flood' }]);
@@ -276,8 +278,8 @@ describe('ProcessProviderRuntime with noisy providers', () => {
 });
 
 describe('ProcessProviderRuntime crashes and stops', () => {
-  it('a crash mid-call fails every in-flight call at once, then tells onExit', async () => {
-    const conn = await runtime.start('p', faulty(), startOptions);
+  it('a crash mid-call fails every in-flight call at once, then settles exited', async () => {
+    const conn = await runtime.start(P, faulty(), startOptions);
     const order: string[] = [];
     const exits: ProviderExit[] = [];
     void conn.exited.then((info) => {
@@ -295,7 +297,7 @@ describe('ProcessProviderRuntime crashes and stops', () => {
     assert.equal((await hanging).code, 'PROVIDER_CRASHED');
     assert.ok(await waitFor(() => exits.length > 0));
     assert.deepEqual([...order.slice(0, 2)].sort(), ['crash', 'hang']);
-    assert.equal(order[2], 'exit', 'in-flight calls fail before onExit listeners run');
+    assert.equal(order[2], 'exit', 'in-flight calls fail before exited settles');
     assert.equal(exits.length, 1);
     assert.equal(exits[0]?.expected, false);
     assert.equal(exits[0]?.exitCode, 3);
@@ -305,7 +307,7 @@ describe('ProcessProviderRuntime crashes and stops', () => {
   });
 
   it('stop kills the whole process group, is idempotent, and fails in-flight calls as unavailable', async () => {
-    const conn = await runtime.start('p', faulty(), startOptions);
+    const conn = await runtime.start(P, faulty(), startOptions);
     const exits: ProviderExit[] = [];
     void conn.exited.then((info) => exits.push(info));
     const result = await conn.callTool('spawn_child', {}, { timeoutMs: 2000 });
@@ -328,8 +330,7 @@ describe('providers die with the hangar', () => {
   const script = (body: string) => `
     import { ProcessProviderRuntime } from ${JSON.stringify(`file://${RUNTIME_JS}`)};
     const rt = new ProcessProviderRuntime();
-    const start = (command) => rt.start('p', { mode: 'subprocess', command, env: {}, cwd: ${JSON.stringify(root)} },
-      { startTimeoutMs: 5000 });
+    const start = (command) => rt.start('p', { mode: 'subprocess', command, env: {}, cwd: ${JSON.stringify(root)} }, { startTimeoutMs: 5000 });
     ${body}`;
   const runHangar = (body: string) => spawn(process.execPath, ['--input-type=module', '-e', script(body)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const firstLine = (child: ReturnType<typeof runHangar>) =>

@@ -1,10 +1,18 @@
+import { existsSync } from 'node:fs';
 import type { ProviderConnection, ProviderRuntime, StartOptions, SubprocessLaunch } from '../../../application/ports/provider-runtime.js';
-import { ProcessConnection, type ProcessRuntimeOptions } from './process-connection.js';
+import type { ProviderId } from '../../../domain/shared/ids.js';
+import { McpConnection, type McpConnectionOptions } from '../mcp/mcp-connection.js';
+import { ChildLifecycle } from './child-lifecycle.js';
 import { loadExeca, spawnProvider } from './spawn.js';
-import { startFailed, type StartFailureFacts } from './start-hints.js';
+import { startFailed } from './start-hints.js';
 
-export type { ProcessRuntimeOptions } from './process-connection.js';
 export { providerEnvironment } from './spawn.js';
+
+/** Settings of {@link ProcessProviderRuntime}; all optional. */
+export interface ProcessRuntimeOptions extends McpConnectionOptions {
+  /** stop(): SIGKILL the process group this long after SIGTERM (default 2000 ms). */
+  readonly stopGraceMs?: number;
+}
 
 /**
  * Runs `mode: subprocess` providers: a child process in its own process group, speaking MCP over
@@ -13,22 +21,23 @@ export { providerEnvironment } from './spawn.js';
 export class ProcessProviderRuntime implements ProviderRuntime<SubprocessLaunch> {
   constructor(private readonly options: ProcessRuntimeOptions = {}) {}
 
-  async start(provider: string, launch: SubprocessLaunch, options: StartOptions): Promise<ProviderConnection> {
-    const [first, ...args] = launch.command;
+  async start(provider: ProviderId, launch: SubprocessLaunch, options: StartOptions): Promise<ProviderConnection> {
+    const { command, cwd } = launch;
+    const [first, ...args] = command;
     if (first === undefined) {
-      const facts: StartFailureFacts = {
-        command: [],
-        cwd: launch.cwd,
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        timeoutMs: options.startTimeoutMs,
-        stderrTail: '',
-      };
-      throw startFailed(provider, facts);
+      throw startFailed(provider, { command, cwd, exitCode: null, signal: null, timedOut: false, timeoutMs: options.startTimeoutMs, stderrTail: '' });
     }
     const child = spawnProvider(await loadExeca(), first === 'node' ? process.execPath : first, args, launch);
-    const connection = new ProcessConnection(child, provider, launch, this.options);
+    const log = this.options.logger?.child({ provider, pid: child.pid ?? null });
+    const connection = new McpConnection(
+      {
+        provider,
+        lifecycle: new ChildLifecycle(child, this.options.stopGraceMs ?? 2000, log),
+        streams: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
+        startFailed: (facts) => startFailed(provider, { ...facts, command, cwd, cwdExists: facts.launchError === undefined ? undefined : existsSync(cwd) }),
+      },
+      this.options,
+    );
     await connection.open(options.startTimeoutMs);
     return connection;
   }

@@ -1,26 +1,16 @@
 import { DomainError } from '../../../domain/shared/errors.js';
+import type { StartFailureFacts } from '../mcp/start-failure.js';
 
-/** What is known about a provider that failed to start. */
-export interface StartFailureFacts {
+/**
+ * What is known about a subprocess provider that failed to start: the session's facts (`launchError` is
+ * the spawn error's code, ENOENT, EACCES, ...) and the launch it was given.
+ */
+export interface ProcessStartFailure extends StartFailureFacts {
   /** The configured argv (first word as configured, e.g. `node`). */
   readonly command: readonly string[];
   readonly cwd: string;
   /** `false` when the working directory was found missing. */
   readonly cwdExists?: boolean | undefined;
-  /** The spawn error's code (ENOENT, EACCES, ...) when the process could not be started at all. */
-  readonly spawnErrorCode?: string | undefined;
-  /** Exit code / signal when the process ended by itself during start; null otherwise. */
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-  /** The start timeout elapsed; `pendingStep` says what was still unanswered. */
-  readonly timedOut: boolean;
-  readonly timeoutMs: number;
-  readonly pendingStep?: 'initialize' | 'tools/list' | undefined;
-  /** The provider answered, but broke the protocol (error response, unsupported version, ...). */
-  readonly protocolError?: string | undefined;
-  readonly stderrTail: string;
-  /** Lines on stdout that were not protocol messages. */
-  readonly skippedStdoutLines?: number | undefined;
 }
 
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
@@ -28,10 +18,10 @@ const commandName = (command: readonly string[]): string => command[0] ?? '(empt
 const MODULE_NOT_FOUND = /Cannot find module|ERR_MODULE_NOT_FOUND|MODULE_NOT_FOUND/;
 
 /** One line saying what went wrong, for the error message. */
-export const startFailureSummary = (f: StartFailureFacts): string => {
+export const startFailureSummary = (f: ProcessStartFailure): string => {
   if (f.command.length === 0) return 'the command is empty';
-  if (f.spawnErrorCode !== undefined) {
-    return `could not run \`${commandName(f.command)}\` (${f.spawnErrorCode})`;
+  if (f.launchError !== undefined) {
+    return `could not run \`${commandName(f.command)}\` (${f.launchError})`;
   }
   if (f.timedOut) {
     return `no answer to \`${f.pendingStep ?? 'initialize'}\` within ${seconds(f.timeoutMs)}`;
@@ -43,20 +33,20 @@ export const startFailureSummary = (f: StartFailureFacts): string => {
 };
 
 /** One line saying what to do about it. Pure: the facts in, a hint out. */
-export const startHint = (f: StartFailureFacts): string => {
+export const startHint = (f: ProcessStartFailure): string => {
   const cmd = commandName(f.command);
   if (f.command.length === 0) return 'set `command` in the config to the program and its arguments';
-  if (f.spawnErrorCode === 'ENOENT' && f.cwdExists === false) {
+  if (f.launchError === 'ENOENT' && f.cwdExists === false) {
     return `the working directory does not exist: ${f.cwd}: check \`cwd\` in the config`;
   }
-  if (f.spawnErrorCode === 'ENOENT' || f.exitCode === 127) {
+  if (f.launchError === 'ENOENT' || f.exitCode === 127) {
     return 'command not found: check `command` in the config (and that it is on PATH)';
   }
-  if (f.spawnErrorCode === 'EACCES' || f.exitCode === 126) {
+  if (f.launchError === 'EACCES' || f.exitCode === 126) {
     return `\`${cmd}\` is not executable: check its permissions (chmod +x) or run it through its interpreter`;
   }
-  if (f.spawnErrorCode !== undefined) {
-    return `the system refused to start \`${cmd}\` (${f.spawnErrorCode}): check \`command\` and \`cwd\` in the config`;
+  if (f.launchError !== undefined) {
+    return `the system refused to start \`${cmd}\` (${f.launchError}): check \`command\` and \`cwd\` in the config`;
   }
   if (f.exitCode !== null && MODULE_NOT_FOUND.test(f.stderrTail)) {
     return `Node.js could not find the script or a module it imports: check the path in \`command\` (relative to ${f.cwd}) and that dependencies are installed`;
@@ -83,13 +73,13 @@ export const startHint = (f: StartFailureFacts): string => {
 };
 
 /** Whether trying again at once may help: not for a missing or non-executable command. */
-export const startFailureRetryable = (f: StartFailureFacts): boolean =>
-  f.command.length > 0 && f.spawnErrorCode === undefined && f.exitCode !== 127 && f.exitCode !== 126;
+export const startFailureRetryable = (f: ProcessStartFailure): boolean =>
+  f.command.length > 0 && f.launchError === undefined && f.exitCode !== 127 && f.exitCode !== 126;
 
 /** The PROVIDER_START_FAILED error for a start that failed as `facts` say. */
-export const startFailed = (provider: string, facts: StartFailureFacts): DomainError =>
+export const startFailed = (provider: string, facts: ProcessStartFailure): DomainError =>
   new DomainError('PROVIDER_START_FAILED', `provider '${provider}' failed to start: ${startFailureSummary(facts)}`, {
-    provider: provider,
+    provider,
     exitCode: facts.exitCode,
     signal: facts.signal,
     stderrTail: facts.stderrTail,

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { describeCloseReason, type StreamCloseReason } from './close-reason.js';
 
 /** Limits and hooks of a {@link LineTransport}. */
 export interface LineTransportOptions {
@@ -21,10 +22,11 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const isBlank = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0d || code === 0xfeff;
 
 /**
- * MCP over a child's stdin/stdout: one JSON-RPC message per line. Lines that are not JSON-RPC messages
- * (banners, stray logs) are skipped and counted, never fatal. A partial line longer than `maxLineBytes`
- * makes the stream unusable and closes the transport. After close, stdout is still drained (and
- * discarded) so the child never blocks on a full pipe while it is being stopped.
+ * MCP over a pair of byte streams (a child's stdout and stdin, a container's attached streams): one
+ * JSON-RPC message per line. Lines that are not JSON-RPC messages (banners, stray logs) are skipped and
+ * counted, never fatal. A partial line longer than `maxLineBytes` makes the stream unusable and closes the
+ * transport. After close, the input is still drained (and discarded) so the provider never blocks on a
+ * full pipe while it is being stopped.
  */
 export class LineTransport implements Transport {
   onclose?: (() => void) | undefined;
@@ -32,7 +34,7 @@ export class LineTransport implements Transport {
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   /** Why the transport closed, when it was not asked to; null while open or after close(). */
-  closeReason: string | null = null;
+  closeReason: StreamCloseReason | null = null;
   /** The protocol version the client negotiated. */
   protocolVersion: string | null = null;
 
@@ -60,7 +62,7 @@ export class LineTransport implements Transport {
     this.onSkipped = options.onSkipped;
   }
 
-  /** Lines on stdout that were not protocol messages. */
+  /** Input lines that were not protocol messages. */
   get skippedLines(): number {
     return this.skipped;
   }
@@ -70,6 +72,7 @@ export class LineTransport implements Transport {
     return [...this.lastSkipped];
   }
 
+  /** True once closed, by close() or because the stream ended or broke (see `closeReason`). */
   get isClosed(): boolean {
     return this.closed;
   }
@@ -98,7 +101,7 @@ export class LineTransport implements Transport {
     this.protocolVersion = version;
   }
 
-  /** Ends the child's stdin (an MCP stdio server exits on EOF) and reports the close once. */
+  /** Ends the output (an MCP stdio server exits on EOF) and reports the close once. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -113,10 +116,10 @@ export class LineTransport implements Transport {
     this.onclose?.();
   }
 
-  private fail(reason: string, error?: Error): void {
+  private fail(reason: StreamCloseReason, error?: Error): void {
     if (this.closed) return;
     this.closeReason = reason;
-    this.onerror?.(error ?? new Error(reason));
+    this.onerror?.(error ?? new Error(describeCloseReason(reason)));
     void this.close();
   }
 
@@ -148,7 +151,7 @@ export class LineTransport implements Transport {
   private keep(part: Buffer): void {
     this.pendingBytes += part.length;
     if (this.pendingBytes > this.maxLineBytes) {
-      this.fail(`a line on the provider's stdout exceeded ${this.maxLineBytes} bytes`);
+      this.fail({ kind: 'line_too_long', limitBytes: this.maxLineBytes });
       return;
     }
     this.pending.push(part);
@@ -207,16 +210,16 @@ export class LineTransport implements Transport {
       this.handleLine(last);
     }
     if (this.closed) return;
-    this.closeReason = 'the provider closed its stdout';
+    this.closeReason = { kind: 'stdout_closed' };
     void this.close();
   };
 
   private readonly handleInputError = (error: Error): void => {
-    this.fail(`reading the provider's stdout failed: ${error.message}`, error);
+    this.fail({ kind: 'read_failed', message: error.message }, error);
   };
 
   private readonly handleOutputError = (error: Error): void => {
-    this.fail(`writing to the provider's stdin failed: ${error.message}`, error);
+    this.fail({ kind: 'write_failed', message: error.message }, error);
   };
 
   private readonly handleDrain = (): void => {

@@ -9,8 +9,8 @@ export interface StderrTailOptions {
 }
 
 /**
- * The last few KiB of a child's stderr. Attached streams are always drained, so a chatty provider never
- * blocks on a full pipe; only the tail is kept.
+ * The last few KiB of a provider's error output (a child's stderr, a container's stderr stream). Attached
+ * streams are always drained, so a chatty provider never blocks on a full pipe; only the tail is kept.
  */
 export class StderrTail {
   private readonly maxBytes: number;

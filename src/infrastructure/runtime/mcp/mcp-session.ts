@@ -1,0 +1,181 @@
+import type { Readable, Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { ProgressCallback } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Logger } from '../../../application/ports/logger.js';
+import type { CallOptions, ToolCallResult } from '../../../application/ports/provider-runtime.js';
+import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
+import { VERSION } from '../../../version.js';
+import type { StreamCloseReason } from './close-reason.js';
+import { LineTransport } from './line-transport.js';
+import type { HandshakeStep } from './start-failure.js';
+
+/** Settings of an {@link McpSession}; all optional. */
+export interface McpSessionOptions {
+  /** How the hangar introduces itself in `initialize` (default mcp-hangar and its version). */
+  readonly clientInfo?: { readonly name: string; readonly version: string };
+  /** A partial line longer than this makes the session unusable (default 16 MiB). */
+  readonly maxLineBytes?: number;
+  /** Receives debug lines (skipped lines, session errors). */
+  readonly logger?: Logger | undefined;
+  /** Called once when the session closes, for any reason: the stream ended or broke, or close() was called. */
+  readonly onClose?: () => void;
+}
+
+/** What a provider said about itself in the handshake. */
+export interface Handshake {
+  readonly protocolVersion: string | null;
+  readonly serverInfo: { readonly name: string; readonly version: string } | null;
+  /** Every tool from `tools/list` (all pages), as the provider described them. */
+  readonly tools: readonly ToolDefinition[];
+}
+
+/** How {@link McpSession.open} ended: the handshake, or the step it failed at and why. */
+export type OpenOutcome =
+  | { readonly ok: true; readonly handshake: Handshake }
+  | { readonly ok: false; readonly step: HandshakeStep; readonly timedOut: boolean; readonly message: string };
+
+/** Why a request failed, by kind. */
+export type RequestFailure =
+  /** No answer within the deadline; the request was cancelled at the provider. */
+  | { readonly kind: 'timeout' }
+  /** The caller aborted; the request was cancelled at the provider. */
+  | { readonly kind: 'cancelled' }
+  /** The provider answered with a JSON-RPC error or a malformed result; the session is still open. */
+  | { readonly kind: 'refused'; readonly invalidParams: boolean; readonly message: string }
+  /** The session closed before an answer came (see `closeReason`). */
+  | { readonly kind: 'closed' };
+
+/** A request's answer, or why there is none. */
+export type RequestOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: RequestFailure };
+
+// Pass-through schemas: they check the shape and keep every field the provider sent (the SDK's own
+// CallToolResultSchema strips unknown keys inside content blocks and rejects unknown content types).
+const ToolResultSchema = z.looseObject({
+  content: z.array(z.unknown()).default([]),
+  isError: z.boolean().optional(),
+  structuredContent: z.record(z.string(), z.unknown()).optional(),
+});
+const ToolPageSchema = z.looseObject({
+  tools: z.array(z.looseObject({ name: z.string() })),
+  nextCursor: z.string().optional(),
+});
+const MAX_TOOL_PAGES = 1000;
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * An MCP client session over a pair of byte streams, whatever runs at the other end: the SDK's `Client`
+ * over a {@link LineTransport}. It knows nothing of processes; its failures come back as values.
+ */
+export class McpSession {
+  private readonly client: Client;
+  private readonly transport: LineTransport;
+
+  constructor(stdout: Readable, stdin: Writable, options: McpSessionOptions = {}) {
+    const log = options.logger;
+    this.transport = new LineTransport(stdout, stdin, {
+      maxLineBytes: options.maxLineBytes ?? 16 * 1024 * 1024,
+      ...(log ? { onSkipped: (line: string) => log.debug('skipped a non-protocol line on stdout', { line: line.slice(0, 200) }) } : {}),
+    });
+    this.client = new Client(options.clientInfo ?? { name: 'mcp-hangar', version: VERSION }, { capabilities: {} });
+    this.client.onerror = (error) => log?.debug('provider session error', { error: error.message });
+    const onClose = options.onClose;
+    if (onClose) this.client.onclose = () => onClose();
+  }
+
+  /** `initialize`, `notifications/initialized` and `tools/list` (every page) within `timeoutMs`. */
+  async open(timeoutMs: number): Promise<OpenOutcome> {
+    const controller = new AbortController();
+    let timedOut = false;
+    let step: HandshakeStep = 'initialize';
+    const deadline = setTimeout(() => ((timedOut = true), controller.abort()), timeoutMs);
+    try {
+      await this.client.connect(this.transport, { signal: controller.signal, timeout: timeoutMs });
+      step = 'tools/list';
+      const tools = await this.listTools(controller.signal, timeoutMs);
+      const server = this.client.getServerVersion();
+      const serverInfo = server ? { name: server.name, version: server.version } : null;
+      return { ok: true, handshake: { protocolVersion: this.transport.protocolVersion, serverInfo, tools } };
+    } catch (error) {
+      return { ok: false, step, timedOut, message: message(error) };
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  private async listTools(signal: AbortSignal, timeout: number): Promise<ToolDefinition[]> {
+    const tools: ToolDefinition[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const params = cursor === undefined ? {} : { cursor };
+      const result = await this.client.request({ method: 'tools/list', params }, ToolPageSchema, { signal, timeout });
+      tools.push(...(result.tools as ToolDefinition[]));
+      if (result.nextCursor === undefined || result.nextCursor === cursor) break;
+      cursor = result.nextCursor;
+    }
+    return tools;
+  }
+
+  /** `tools/call`; the provider's result unchanged (a tool's own error is a result with isError, not a failure). */
+  async callTool(name: string, args: Readonly<Record<string, unknown>>, options: CallOptions): Promise<RequestOutcome<ToolCallResult>> {
+    // timeoutMs is a hard deadline for the whole call (what the caller asked for), so progress does not extend it.
+    const requestOptions: { timeout: number; resetTimeoutOnProgress: false; signal?: AbortSignal; onprogress?: ProgressCallback } = {
+      timeout: options.timeoutMs,
+      resetTimeoutOnProgress: false,
+    };
+    if (options.signal !== undefined) requestOptions.signal = options.signal;
+    if (options.onProgress !== undefined) requestOptions.onprogress = options.onProgress as ProgressCallback;
+    try {
+      const params = { name, arguments: args as Record<string, unknown> };
+      const result = await this.client.request({ method: 'tools/call', params }, ToolResultSchema, requestOptions);
+      return { ok: true, value: result as ToolCallResult };
+    } catch (error) {
+      return { ok: false, failure: this.failure(error, options.signal) };
+    }
+  }
+
+  /** MCP `ping`. */
+  async ping(timeoutMs: number): Promise<RequestOutcome<void>> {
+    try {
+      await this.client.ping({ timeout: timeoutMs });
+      return { ok: true, value: undefined };
+    } catch (error) {
+      return { ok: false, failure: this.failure(error) };
+    }
+  }
+
+  /** Ends the output (an MCP stdio server exits on EOF) and fails every request in flight. Idempotent. */
+  close(): void {
+    void this.transport.close();
+  }
+
+  /** True once the session closed, for any reason. */
+  get isClosed(): boolean {
+    return this.transport.isClosed;
+  }
+
+  /** Why the session closed when the hangar did not close it; null while open or after close(). */
+  get closeReason(): StreamCloseReason | null {
+    return this.transport.closeReason;
+  }
+
+  /** Lines on stdout that were not protocol messages. */
+  get skippedLines(): number {
+    return this.transport.skippedLines;
+  }
+
+  /** The last few skipped lines, oldest first. */
+  lastSkippedLines(): readonly string[] {
+    return this.transport.lastSkippedLines();
+  }
+
+  private failure(error: unknown, signal?: AbortSignal): RequestFailure {
+    if (signal?.aborted) return { kind: 'cancelled' };
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return { kind: 'timeout' };
+    if (this.transport.isClosed) return { kind: 'closed' };
+    const invalidParams = error instanceof McpError && error.code === ErrorCode.InvalidParams;
+    return { kind: 'refused', invalidParams, message: message(error) };
+  }
+}
