@@ -126,7 +126,7 @@ describe('McpConnection when the provider ends', () => {
       assert.deepEqual([crash.details.exitCode, crash.details.signal, crash.details.stderrTail], [3, null, 'panic: out of cheese']);
       assert.match(crash.message, /crashed during '(one|two)' \(exit code 3\)$/, 'a closed stdout is how a crash looks: not named');
     }
-    assert.deepEqual<ProviderExit>(await exited, { exitCode: 3, signal: null, stderrTail: 'panic: out of cheese', expected: false });
+    assert.deepEqual<ProviderExit>(await exited, { exitCode: 3, signal: null, stderrTail: 'panic: out of cheese', expected: false, interruptedCalls: 2 });
     assert.deepEqual(order.slice(2), ['exited'], 'calls in flight fail before exited settles');
     const after = await rejection(connection.callTool('echo', {}, { timeoutMs: 1000 }));
     assert.deepEqual([after.code, after.message], ['PROVIDER_UNAVAILABLE', "provider 'p' is not running: it exited with code 3"]);

@@ -53,13 +53,13 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
     throw new DomainError(error.code, error.message, { ...d, provider: id });
   };
 
-  const watch = (id: ProviderId, connection: ProviderConnection, session: LiveSession): void => {
+  const watch = (id: ProviderId, connection: ProviderConnection): void => {
     void connection.exited.then((exit) => {
       if (!live.release(id, connection) || exit.expected) return;
       logger.warn('provider crashed', { provider: id, exitCode: exit.exitCode, signal: exit.signal });
-      const { exitCode, signal, stderrTail } = exit;
+      const { exitCode, signal, stderrTail, interruptedCalls } = exit;
       providers
-        .execute(id, { type: 'RecordCrash', exitCode, signal, stderrTail, inFlightCalls: session.inFlight })
+        .execute(id, { type: 'RecordCrash', exitCode, signal, stderrTail, inFlightCalls: interruptedCalls })
         .catch((e: unknown) => logger.error('could not record a crash', { provider: id, error: String(e) }));
     });
   };
@@ -85,7 +85,7 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
       throw new DomainError('PROVIDER_UNAVAILABLE', `provider '${id}' was stopped while it was starting`, { provider: id, retryable: true });
     }
     const session = live.add(id, connection, clock.now());
-    watch(id, connection, session);
+    watch(id, connection);
     return session;
   };
 

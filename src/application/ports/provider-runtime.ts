@@ -53,6 +53,8 @@ export interface ProviderExit {
   readonly signal: string | null;
   /** The last lines it wrote to its error output. */
   readonly stderrTail: string;
+  /** How many calls were in flight when it ended (each of them has failed). */
+  readonly interruptedCalls: number;
 }
 
 /** What a runtime knows about a running provider's health, for details and debugging. */

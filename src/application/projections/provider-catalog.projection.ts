@@ -67,10 +67,20 @@ export class ProviderCatalog {
 
   constructor(readonly instance: InstanceId) {}
 
-  /** Folds every stored event after the checkpoint, then follows the bus. Returns the unsubscribe function. */
+  /**
+   * Folds every stored event after the checkpoint, then follows the bus. Events the bus delivers while the
+   * store is being read wait until the read is folded, so that neither is lost. Returns the unsubscribe function.
+   */
   async start(store: EventStore<HangarEvent>, bus: EventBus<HangarEvent>): Promise<() => void> {
-    const unsubscribe = bus.subscribe((event) => this.apply(event));
-    for (const event of await store.readAll({ fromPosition: this.checkpoint + 1 })) this.apply(event);
+    let early: StoredEvent<HangarEvent>[] | null = [];
+    const unsubscribe = bus.subscribe((event) => (early === null ? this.apply(event) : early.push(event)));
+    try {
+      for (const event of await store.readAll({ fromPosition: this.checkpoint + 1 })) this.apply(event);
+    } finally {
+      const waiting = early;
+      early = null;
+      for (const event of waiting) this.apply(event);
+    }
     return unsubscribe;
   }
 
@@ -171,10 +181,5 @@ export class ProviderCatalog {
   /** Every instance stream seen. */
   instances(): readonly InstanceEntry[] {
     return [...this.instanceStreams.values()];
-  }
-
-  /** The global position of the last event folded. */
-  position(): number {
-    return this.checkpoint;
   }
 }

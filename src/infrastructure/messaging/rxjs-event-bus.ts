@@ -27,9 +27,4 @@ export class RxjsEventBus<E extends DomainEvent = DomainEvent> implements EventB
     });
     return () => subscription.unsubscribe();
   }
-
-  /** Completes the stream: subscribers are released. */
-  close(): void {
-    this.subject.complete();
-  }
 }

@@ -54,6 +54,8 @@ export class McpConnection implements ProviderConnection {
   /** Resolves once the provider ended and every in-flight call has been failed. */
   private readonly finished: Promise<void>;
   private reportExit: (exit: ProviderExit) => void = noop;
+  /** Calls sent and not yet answered. */
+  private inFlight = 0;
 
   constructor(parts: McpConnectionParts, options: McpConnectionOptions = {}) {
     this.provider = parts.provider;
@@ -115,7 +117,13 @@ export class McpConnection implements ProviderConnection {
 
   async callTool(name: string, args: Readonly<Record<string, unknown>>, options: CallOptions): Promise<ToolCallResult> {
     if (this.session.isClosed) throw this.unavailable(name);
-    const outcome = await this.session.callTool(name, args, options);
+    this.inFlight++;
+    let outcome: Awaited<ReturnType<McpSession['callTool']>>;
+    try {
+      outcome = await this.session.callTool(name, args, options);
+    } finally {
+      this.inFlight--;
+    }
     if (outcome.ok) return outcome.value;
     throw await this.callFailure(outcome.failure, name, options.timeoutMs);
   }
@@ -207,11 +215,12 @@ export class McpConnection implements ProviderConnection {
     this.end = { ...exit, expected: this.stopping };
     // An exit can be reported before the error output is fully read; wait briefly so the tail has the last words.
     await this.stderr.whenEnded(100);
+    const interruptedCalls = this.inFlight;
     this.session.close(); // fails every in-flight call at once
     const { exitCode, signal, expected } = this.end;
     this.log?.debug('provider exited', { exitCode, signal, expected });
     // After the in-flight calls' rejections have been delivered (microtasks), not before.
-    const info: ProviderExit = { exitCode, signal, stderrTail: this.stderr.tail(), expected };
+    const info: ProviderExit = { exitCode, signal, stderrTail: this.stderr.tail(), expected, interruptedCalls };
     setImmediate(() => this.reportExit(info));
   }
 }

@@ -49,11 +49,6 @@ export class StderrTail {
     if (this.kept > 2 * this.maxBytes) this.compact();
   }
 
-  /** Total bytes seen, including those dropped. */
-  get totalBytes(): number {
-    return this.total;
-  }
-
   /** The last lines (at most `maxLines`, at most `maxBytes`), without a trailing newline. */
   tail(): string {
     this.compact();

@@ -24,11 +24,6 @@ export class GroupWatchdog {
     this.write(`-${pgid}\n`);
   }
 
-  /** The watchdog's pid, once started (for tests and diagnostics). */
-  get pid(): number | null {
-    return this.child?.pid ?? null;
-  }
-
   private write(line: string): void {
     const child = this.ensure();
     if (!child?.stdin?.writable) return;
