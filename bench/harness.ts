@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const HANGAR_MAIN = join(ROOT, 'dist/src/main.js');
 export const MATH_SERVER = join(ROOT, 'dist/examples/providers/math/server.js');
 export const BYTE_RELAY = join(ROOT, 'dist/bench/byte-relay.js');

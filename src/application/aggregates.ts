@@ -23,7 +23,7 @@ export interface HandlerDeps {
 }
 
 /** The Provider aggregate as run by `instance`. */
-export const providerAggregate = (instance: InstanceId): Aggregate<HangarEvent, ProviderId, ProviderCommand, ProviderEvent, ProviderState> => ({
+const providerAggregate = (instance: InstanceId): Aggregate<HangarEvent, ProviderId, ProviderCommand, ProviderEvent, ProviderState> => ({
   decider: providerDecider,
   streamId: (id) => providerStreamId(id, instance),
   owns: (event): event is StoredEvent<ProviderEvent> => isProviderEvent(event),

@@ -38,12 +38,12 @@ const greetingV2 = z.object({ recipient: z.object({ name: z.string() }), text: z
 const greetingV3 = greetingV2.extend({ channel: z.string() });
 
 /** v1 → v2: `to` became `recipient.name`. */
-export const greetingV1toV2 = (data: unknown): unknown => {
+const greetingV1toV2 = (data: unknown): unknown => {
   const { to, text } = greetingV1.parse(data);
   return { recipient: { name: to }, text };
 };
 /** v2 → v3: `channel` was added; old greetings went over stdio. */
-export const greetingV2toV3 = (data: unknown): unknown => ({ ...greetingV2.parse(data), channel: 'stdio' });
+const greetingV2toV3 = (data: unknown): unknown => ({ ...greetingV2.parse(data), channel: 'stdio' });
 
 const greetingSchemas: readonly z.ZodType[] = [greetingV1, greetingV2, greetingV3];
 

@@ -24,7 +24,7 @@ import { ManualClock, manualScheduler } from './manual-clock.js';
 import { silentLogger } from './silent-logger.js';
 
 /** The instance every handler test runs as. */
-export const INSTANCE = instanceId(1);
+const INSTANCE = instanceId(1);
 /** Where a ManualClock starts. */
 export const T0 = new ManualClock().now();
 export const iso = (ms: number): string => new Date(ms).toISOString();

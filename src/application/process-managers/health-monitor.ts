@@ -9,7 +9,7 @@ import type { ProviderCatalog } from '../projections/provider-catalog.projection
 import { sweepEveryMs } from './sweep-interval.js';
 
 /** How long a health check's ping may take. */
-export const HEALTH_PING_TIMEOUT_MS = 5000;
+const HEALTH_PING_TIMEOUT_MS = 5000;
 
 export interface HealthMonitorDeps {
   readonly live: LiveProviders;

@@ -17,7 +17,7 @@ export interface HistoryQuery {
 export type HistoryEntry = StoredEvent<ProviderEvent> & { readonly instance: InstanceId | null };
 
 /** Parses `since` as a global position (digits) or an ISO time; undefined when it is neither. */
-export const parseSince = (since: string): { position: number } | { time: string } | undefined => {
+const parseSince = (since: string): { position: number } | { time: string } | undefined => {
   if (/^\d+$/.test(since)) return { position: Number(since) };
   const ms = Date.parse(since);
   return Number.isNaN(ms) ? undefined : { time: new Date(ms).toISOString() };

@@ -19,7 +19,7 @@ export type InstanceStopped = Event<'InstanceStopped', { readonly reason: 'shutd
 
 export type InstanceEvent = InstanceStarted | InstanceStopped;
 
-export const INSTANCE_EVENT_TYPES = ['InstanceStarted', 'InstanceStopped'] as const satisfies readonly InstanceEvent['type'][];
+const INSTANCE_EVENT_TYPES = ['InstanceStarted', 'InstanceStopped'] as const satisfies readonly InstanceEvent['type'][];
 
 const instanceEventTypes: ReadonlySet<string> = new Set(INSTANCE_EVENT_TYPES);
 export const isInstanceEvent = <E extends { readonly type: string }>(event: E): event is Extract<E, InstanceEvent> => instanceEventTypes.has(event.type);

@@ -10,7 +10,7 @@ export const UNAVAILABLE_SECTIONS = ['http', 'discovery', 'audit'] as const;
 /** The rate limit when MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST are not set: per provider and tool. */
 export const DEFAULT_RATE_LIMIT = { rps: 10, burst: 20 } as const;
 
-export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** A short human rendering of a YAML value for messages: `"abc"`, `12`, `a list`, `a map`. */
 export const describeValue = (value: unknown): string => {

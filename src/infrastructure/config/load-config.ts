@@ -142,7 +142,7 @@ const toToolDefinition = (tool: ProviderFile['tools'][number]): ToolDefinition =
 const SIMPLE_KEY = /^[A-Za-z0-9_-]+$/;
 
 /** `providers.math.tools[1].name`; keys that are not plain words are quoted: `providers["my tool"]`. */
-export const formatPath = (path: readonly (string | number)[]): string =>
+const formatPath = (path: readonly (string | number)[]): string =>
   path.reduce<string>((text, segment) => {
     if (typeof segment === 'number') return `${text}[${segment}]`;
     if (!SIMPLE_KEY.test(segment)) return `${text}[${JSON.stringify(segment)}]`;

@@ -3,7 +3,7 @@ import type { ChainVerification } from '../../application/ports/event-store.js';
 import type { DomainEvent } from '../../domain/shared/event.js';
 
 /** The previous hash the first row of a store links to. */
-export const GENESIS_HASH = '0'.repeat(64);
+const GENESIS_HASH = '0'.repeat(64);
 
 /** One event as persisted: data and metadata are JSON text, hashed exactly as stored. */
 export interface EventRow {
@@ -57,7 +57,7 @@ const sha256Hex: (text: string) => string =
   typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The JSON text of an event's data; throws when the data is not JSON (undefined, a function, a BigInt). */
-export function encodeData(type: string, data: unknown): string {
+function encodeData(type: string, data: unknown): string {
   const json = JSON.stringify(data) as string | undefined;
   if (json === undefined) throw new TypeError(`${type} data is not JSON`);
   return json;

@@ -12,7 +12,7 @@ const suggestionHint = (error: DomainError): string | undefined => {
  * The hints of a failed registry call: "did you mean", then what the failure itself says to do (a start
  * hint, a wait), else the error code's own next step, which names the registry tool to call.
  */
-export const hintsOf = (error: DomainError): string[] => {
+const hintsOf = (error: DomainError): string[] => {
   const own = [suggestionHint(error), ...(error.details.hints ?? [])].filter((h): h is string => h !== undefined && h !== '');
   if (own.length > 0) return own;
   return [ERROR_CODES[error.code].hint.replaceAll('{p}', error.details.provider ?? '<provider>')];

@@ -19,7 +19,7 @@ import { registryTools } from './tools/tools.tool.js';
 import { registryWarm } from './tools/warm.tool.js';
 
 /** Every registry tool the hangar serves, in the order clients list them. */
-export const REGISTRY_TOOLS: readonly RegistryTool[] = [
+const REGISTRY_TOOLS: readonly RegistryTool[] = [
   registryList,
   registryTools,
   registryInvoke,

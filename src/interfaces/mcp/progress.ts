@@ -3,7 +3,7 @@ import type { ProgressUpdate } from '../../application/ports/provider-runtime.js
 /** Progress stages of registry_invoke_stream, in the order a call passes them. */
 export type Stage = 'cold_start' | 'launching' | 'ready' | 'executing' | 'retrying' | 'complete' | 'failed';
 
-export const PROGRESS_TOTAL = 100;
+const PROGRESS_TOTAL = 100;
 const CEILING = 99;
 const STAGE_AT: Record<Stage, number> = { cold_start: 5, launching: 10, ready: 30, executing: 40, retrying: 0, complete: 100, failed: 100 };
 const PROVIDER_FROM = 40;
@@ -12,7 +12,7 @@ const PROVIDER_FROM = 40;
  * read in the same chunk as the result finds its handler already gone and is dropped. Pausing this long
  * after the final notification lets it reach the client in a read of its own.
  */
-export const FINAL_FLUSH_MS = 15;
+const FINAL_FLUSH_MS = 15;
 
 /** Waits FINAL_FLUSH_MS (see above). */
 export const flushProgress = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, FINAL_FLUSH_MS));

@@ -8,7 +8,7 @@ const ago = (iso: string | null, nowMs: number): string => {
 const until = (iso: string, nowMs: number): string => `${Math.max(0, Math.ceil((Date.parse(iso) - nowMs) / 1000))}s`;
 
 /** One dashboard line, e.g. `✅ math  ready  last: 2s ago`. */
-export const statusLine = (row: StatusRow, nowMs: number): string => {
+const statusLine = (row: StatusRow, nowMs: number): string => {
   const c = row.circuit;
   const circuit = c.status === 'open' ? `  ⛔ circuit open, probe in ${until(c.probeAt, nowMs)}` : c.status === 'half_open' ? '  ⛔ circuit half-open' : '';
   switch (row.status) {

@@ -29,7 +29,7 @@ export const UNINDEXED_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocatio
 export const UNINDEXED_TYPES_SQL = "type NOT IN ('ToolInvoked', 'ToolInvocationFailed')";
 
 /** The schema version this build writes and reads. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
+const SCHEMA_VERSION = MIGRATIONS.length;
 
 const userVersion = (db: Database): number => db.pragma('user_version', { simple: true }) as number;
 

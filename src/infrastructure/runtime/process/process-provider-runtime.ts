@@ -6,8 +6,6 @@ import { ChildLifecycle } from './child-lifecycle.js';
 import { loadExeca, spawnProvider } from './spawn.js';
 import { startFailed } from './start-hints.js';
 
-export { providerEnvironment } from './spawn.js';
-
 /** Settings of {@link ProcessProviderRuntime}; all optional. */
 export interface ProcessRuntimeOptions extends McpConnectionOptions {
   /** stop(): SIGKILL the process group this long after SIGTERM (default 2000 ms). */

@@ -22,7 +22,7 @@ const WINDOWS_ENV = [
 ];
 
 /** A minimal inherited environment (PATH, HOME, ...) with the provider's own variables merged over it. */
-export const providerEnvironment = (own: Readonly<Record<string, string>>): Record<string, string> => {
+const providerEnvironment = (own: Readonly<Record<string, string>>): Record<string, string> => {
   const env: Record<string, string> = {};
   for (const key of process.platform === 'win32' ? WINDOWS_ENV : POSIX_ENV) {
     const value = process.env[key];

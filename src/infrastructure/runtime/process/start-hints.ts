@@ -18,7 +18,7 @@ const commandName = (command: readonly string[]): string => command[0] ?? '(empt
 const MODULE_NOT_FOUND = /Cannot find module|ERR_MODULE_NOT_FOUND|MODULE_NOT_FOUND/;
 
 /** One line saying what went wrong, for the error message. */
-export const startFailureSummary = (f: ProcessStartFailure): string => {
+const startFailureSummary = (f: ProcessStartFailure): string => {
   if (f.command.length === 0) return 'the command is empty';
   if (f.launchError !== undefined) {
     return `could not run \`${commandName(f.command)}\` (${f.launchError})`;
@@ -33,7 +33,7 @@ export const startFailureSummary = (f: ProcessStartFailure): string => {
 };
 
 /** One line saying what to do about it. Pure: the facts in, a hint out. */
-export const startHint = (f: ProcessStartFailure): string => {
+const startHint = (f: ProcessStartFailure): string => {
   const cmd = commandName(f.command);
   if (f.command.length === 0) return 'set `command` in the config to the program and its arguments';
   if (f.launchError === 'ENOENT' && f.cwdExists === false) {
@@ -73,7 +73,7 @@ export const startHint = (f: ProcessStartFailure): string => {
 };
 
 /** Whether trying again at once may help: not for a missing or non-executable command. */
-export const startFailureRetryable = (f: ProcessStartFailure): boolean =>
+const startFailureRetryable = (f: ProcessStartFailure): boolean =>
   f.command.length > 0 && f.launchError === undefined && f.exitCode !== 127 && f.exitCode !== 126;
 
 /** The PROVIDER_START_FAILED error for a start that failed as `facts` say. */
