@@ -1,6 +1,14 @@
+import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FAULTY_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type CallResult, type ConnectedHangar } from '../support/hangar-harness.js';
+
+/**
+ * The shared hangar runs without a rate limit: a registry tool called without a provider (registry_list,
+ * registry_warm, ...) has one token bucket for all its callers, so one test's calls would spend another's
+ * tokens. The rate limit has a test of its own.
+ */
+const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
 
 const faulty = (id: string, extra = '', env = '') => `
   ${id}:
@@ -11,25 +19,29 @@ ${extra.includes('timeout_s') ? '' : '    timeout_s: 5\n'}${env ? `    env: { ${
 type History = { events: { type: string; data: Record<string, unknown> }[] };
 type Details = {
   state: string;
-  process: { pid: number; diagnostics: { stderrTail: string; skippedStdoutLines: number } } | null;
+  process: { pid: number; in_flight: number; diagnostics: { stderrTail: string; skippedStdoutLines: number } } | null;
   counters: Record<string, number>;
 };
+
+/** A provider that exits with code 1 at start and is degraded after its second failed start. */
+const exits1 = (id: string) => faulty(id, '    max_consecutive_failures: 2\n', 'FAULTY_EXIT: "1"');
 
 describe('resilience: faults in providers never take the hangar down', { timeout: 120_000 }, () => {
   const dir = tempDir();
   let hangar: ConnectedHangar;
+  // One provider id per test: no test sees the calls, crashes or states of another.
   before(async () => {
     const config = writeConfig(
       dir.path,
       `retry: { max_attempts: 3, initial_delay_ms: 20, max_delay_ms: 100, jitter: 0.1 }
-providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${faulty('flood', '', 'FAULTY_STDERR_BYTES: "1000000"')}${faulty(
+providers:${faulty('crasher')}${faulty('hanger')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${faulty('flood', '', 'FAULTY_STDERR_BYTES: "1000000"')}${exits1(
         'exits1',
-        '    max_consecutive_failures: 2\n',
-        'FAULTY_EXIT: "1"',
-      )}${faulty('mute', '    timeout_s: 1\n', 'FAULTY_HANG_INIT: "1"')}${faulty('fragile', '    circuit_breaker: { failure_threshold: 2, reset_timeout_s: 0.5 }\n')}${faulty('slowpoke')}${faulty('crashy')}
+      )}${faulty('mute', '    timeout_s: 1\n', 'FAULTY_HANG_INIT: "1"')}${faulty('fragile', '    circuit_breaker: { failure_threshold: 2, reset_timeout_s: 0.5 }\n')}${faulty(
+        'slowpoke',
+      )}${faulty('cancellable')}${faulty('crashy')}
 `,
     );
-    hangar = await connectHangar(config);
+    hangar = await connectHangar(config, UNLIMITED);
   });
   after(async () => {
     await hangar?.close();
@@ -48,32 +60,34 @@ providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${fault
   };
 
   it('fails every in-flight call at once when the provider crashes, records it, and restarts on the next call', async () => {
-    await invoke('faulty', 'echo', { text: 'warm up' });
-    const before = await details('faulty');
-    const [[hung, crashed], ms] = await timed(Promise.all([invoke('faulty', 'hang'), invoke('faulty', 'crash')]));
+    await invoke('crasher', 'echo', { text: 'warm up' });
+    const before = await details('crasher');
+    const [[hung, crashed], ms] = await timed(Promise.all([invoke('crasher', 'hang'), invoke('crasher', 'crash')]));
     assert.ok(ms < 3000, `crash reported after ${ms} ms, not at the 5 s timeout`);
     for (const result of [hung, crashed]) {
       assert.equal(errorOf(result).code, 'PROVIDER_CRASHED');
       assert.equal(errorOf(result)['exit_code'], 3);
     }
     assert.match(String(errorOf(crashed)['stderr_tail']), /crashing on purpose/);
-    await eventually(async () => (await history('faulty', ['ProviderCrashed'])).length === 1);
-    const [crash] = await history('faulty', ['ProviderCrashed']);
+    await eventually(async () => (await history('crasher', ['ProviderCrashed'])).length === 1);
+    const [crash] = await history('crasher', ['ProviderCrashed']);
     assert.equal(crash?.data['exitCode'], 3);
-    const again = await invoke('faulty', 'echo', { text: 'back' });
+    assert.equal(crash?.data['inFlightCalls'], 2, 'both calls the crash cut off are counted');
+    const again = await invoke('crasher', 'echo', { text: 'back' });
     assert.deepEqual(again.structuredContent, { text: 'back' });
-    assert.notEqual((await details('faulty')).process?.pid, before.process?.pid);
+    assert.notEqual((await details('crasher')).process?.pid, before.process?.pid);
   });
 
   it('times out a hanging call near its timeout, cancels it at the provider, and keeps the provider', async () => {
-    await invoke('faulty', 'echo', { text: 'x' });
-    const pid = (await details('faulty')).process?.pid;
-    const [result, ms] = await timed(invoke('faulty', 'hang', {}, { timeout: 0.5 }));
+    await invoke('hanger', 'echo', { text: 'x' });
+    const pid = (await details('hanger')).process?.pid;
+    assert.equal(typeof pid, 'number');
+    const [result, ms] = await timed(invoke('hanger', 'hang', {}, { timeout: 0.5 }));
     assert.equal(errorOf(result).code, 'TIMEOUT');
     assert.ok(ms >= 450 && ms < 2000, `timed out after ${ms} ms`);
-    await eventually(async () => /hang cancelled/.test((await details('faulty')).process?.diagnostics.stderrTail ?? ''));
-    assert.equal((await details('faulty')).process?.pid, pid, 'the provider was not killed');
-    assert.deepEqual((await invoke('faulty', 'echo', { text: 'still here' })).structuredContent, { text: 'still here' });
+    await eventually(async () => /hang cancelled/.test((await details('hanger')).process?.diagnostics.stderrTail ?? ''));
+    assert.equal((await details('hanger')).process?.pid, pid, 'the provider was not killed');
+    assert.deepEqual((await invoke('hanger', 'echo', { text: 'still here' })).structuredContent, { text: 'still here' });
   });
 
   it('skips and counts lines on stdout that are not protocol messages', async () => {
@@ -184,41 +198,71 @@ providers:${faulty('faulty')}${faulty('noisy', '', 'FAULTY_BANNER: "1"')}${fault
   });
 
   it("cancels the provider's call when the client cancels", async () => {
+    // Warm first and cancel only once the provider runs the call: a cancel that arrives during the cold
+    // start never reaches the provider (the call is dropped before it is sent).
+    await hangar.call('registry_warm', { providers: 'cancellable' });
     const controller = new AbortController();
-    const call = hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'slowpoke', tool: 'hang' } }, undefined, {
+    const call = hangar.client.callTool({ name: 'registry_invoke', arguments: { provider: 'cancellable', tool: 'hang' } }, undefined, {
       signal: controller.signal,
     });
-    setTimeout(() => controller.abort('user pressed stop'), 200);
-    await assert.rejects(call);
-    await eventually(async () => /hang cancelled/.test((await details('slowpoke')).process?.diagnostics.stderrTail ?? ''));
-    await eventually(async () => (await history('slowpoke', ['ToolInvocationFailed'])).some((e) => e.data['errorCode'] === 'CANCELLED'));
+    await eventually(async () => /hang started/.test((await details('cancellable')).process?.diagnostics.stderrTail ?? ''));
+    controller.abort('user pressed stop');
+    // The SDK client rejects an aborted request at once with an McpError carrying the abort reason.
+    await assert.rejects(call, (error: unknown) => {
+      assert.ok(error instanceof McpError, `not an McpError: ${String(error)}`);
+      assert.equal(error.code, ErrorCode.RequestTimeout);
+      assert.equal(error.message, 'MCP error -32001: user pressed stop');
+      return true;
+    });
+    await eventually(async () => /hang cancelled \(user pressed stop\)/.test((await details('cancellable')).process?.diagnostics.stderrTail ?? ''));
+    await eventually(async () => (await history('cancellable', ['ToolInvocationFailed'])).some((e) => e.data['errorCode'] === 'CANCELLED'));
+    assert.deepEqual(
+      (await history('cancellable', ['ToolInvocationFailed', 'ToolInvoked'])).map((e) => [e.type, e.data['tool'], e.data['errorCode']]),
+      [['ToolInvocationFailed', 'hang', 'CANCELLED']],
+    );
+    assert.equal((await details('cancellable')).process?.in_flight, 0);
   });
+});
 
+describe('registry-wide warm-up, health and status', { timeout: 60_000 }, () => {
   it('warms providers, and derives health and the status dashboard from their states', async () => {
-    const warm = (await hangar.call('registry_warm', { providers: 'faulty, mute2, crashy' })).structuredContent as {
-      warmed: string[];
-      already_warm: string[];
-      failed: { id: string; code: string }[];
-    };
-    assert.deepEqual(
-      warm.already_warm,
-      ['crashy', 'faulty'].filter((id) => warm.already_warm.includes(id)),
-    );
-    assert.deepEqual(
-      warm.failed.map((f) => [f.id, f.code]),
-      [['mute2', 'PROVIDER_NOT_FOUND']],
-    );
-    const health = (await hangar.call('registry_health')).structuredContent as {
-      status: string;
-      unhealthy_providers: string[];
-      by_state: Record<string, number>;
-    };
-    assert.equal(health.status, 'degraded');
-    assert.ok(health.unhealthy_providers.includes('exits1'));
-    assert.equal(health.by_state['degraded'], 1);
-    const status = (await hangar.call('registry_status')).content[0]?.text ?? '';
-    assert.match(status, /✅ faulty\s+ready\s+last: \d+s ago/);
-    assert.match(status, /⚠️ exits1\s+degraded/);
+    // Health and status cover the whole registry, so this test has a hangar of its own, arranged here:
+    // `faulty` running, `crashy` cold, `exits1` degraded after two failed starts.
+    const dir = tempDir();
+    const hangar = await connectHangar(writeConfig(dir.path, `providers:${faulty('faulty')}${faulty('crashy')}${exits1('exits1')}`));
+    try {
+      const invoke = (provider: string) => hangar.call('registry_invoke', { provider, tool: 'echo', arguments: { text: 'warm' } });
+      assert.deepEqual((await invoke('faulty')).structuredContent, { text: 'warm' });
+      assert.equal(errorOf(await invoke('exits1')).code, 'PROVIDER_START_FAILED');
+      assert.equal(errorOf(await invoke('exits1')).code, 'PROVIDER_START_FAILED');
+
+      const warm = (await hangar.call('registry_warm', { providers: 'faulty, mute2, crashy' })).structuredContent as {
+        warmed: string[];
+        already_warm: string[];
+        failed: { id: string; code: string }[];
+      };
+      assert.deepEqual(warm.warmed, ['crashy']);
+      assert.deepEqual(warm.already_warm, ['faulty']);
+      assert.deepEqual(
+        warm.failed.map((f) => [f.id, f.code]),
+        [['mute2', 'PROVIDER_NOT_FOUND']],
+      );
+      const health = (await hangar.call('registry_health')).structuredContent as {
+        status: string;
+        unhealthy_providers: string[];
+        by_state: Record<string, number>;
+      };
+      assert.equal(health.status, 'degraded');
+      assert.deepEqual(health.unhealthy_providers, ['exits1']);
+      assert.deepEqual(health.by_state, { cold: 0, initializing: 0, ready: 2, degraded: 1, dead: 0 });
+      const status = (await hangar.call('registry_status')).content[0]?.text ?? '';
+      assert.match(status, /✅ faulty\s+ready\s+last: \d+s ago/);
+      assert.match(status, /✅ crashy\s+ready/);
+      assert.match(status, /⚠️ exits1\s+degraded/);
+    } finally {
+      await hangar.close();
+      dir.remove();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { EVERYTHING_SERVER, HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, writeConfig } from '../support/hangar-harness.js';
+import { EVERYTHING_SERVER, HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, tempDirs, writeConfig } from '../support/hangar-harness.js';
 
 const run = promisify(execFile);
 
@@ -22,11 +22,10 @@ const cli = async (...args: string[]) => {
   }
 };
 
-describe('restarting the hangar keeps its history and its knowledge of tools', { timeout: 120_000 }, () => {
-  const dir = tempDir();
-  after(() => dir.remove());
-  const configPath = writeConfig(
-    dir.path,
+/** A config in a folder of its own (so an event store of its own, `data/hangar.db`). */
+const mathAndEverything = (dir: string) =>
+  writeConfig(
+    dir,
     `
 providers:
   math:
@@ -36,7 +35,12 @@ providers:
 `,
   );
 
+describe('restarting the hangar keeps its history and its knowledge of tools', { timeout: 120_000 }, () => {
+  const dirs = tempDirs();
+  after(() => dirs.removeAll());
+
   it('lists tools discovered in an earlier run without starting the provider, and prints history across runs', async () => {
+    const configPath = mathAndEverything(dirs.make());
     const first = await connectHangar(configPath);
     await first.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } });
     await first.call('registry_tools', { provider: 'everything' });
@@ -89,13 +93,25 @@ providers:
   });
 
   it('verifies the hash chain, and names the first altered event', async () => {
+    const dir = dirs.make();
+    const configPath = mathAndEverything(dir);
+    const hangar = await connectHangar(configPath);
+    try {
+      const sum = await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } });
+      assert.deepEqual(sum.structuredContent, { result: 3 }, 'one successful call is recorded, to be altered below');
+    } finally {
+      await hangar.close();
+    }
     const ok = await cli('audit', 'verify', '--config', configPath);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /intact/);
-    const db = new Database(join(dir.path, 'data', 'hangar.db'));
-    db.prepare(
-      'UPDATE events SET data = replace(data, \'"outcome":"success"\', \'"outcome":"tool_error"\') WHERE type = \'ToolInvoked\' AND position = (SELECT min(position) FROM events WHERE type = \'ToolInvoked\')',
-    ).run();
+    const db = new Database(join(dir, 'data', 'hangar.db'));
+    const changed = db
+      .prepare(
+        'UPDATE events SET data = replace(data, \'"outcome":"success"\', \'"outcome":"tool_error"\') WHERE type = \'ToolInvoked\' AND position = (SELECT min(position) FROM events WHERE type = \'ToolInvoked\')',
+      )
+      .run().changes;
+    assert.equal(changed, 1);
     const altered = db.prepare("SELECT min(position) AS p FROM events WHERE type = 'ToolInvoked'").get() as { p: number };
     db.close();
     const broken = await cli('audit', 'verify', '--config', configPath);
@@ -105,12 +121,13 @@ providers:
 });
 
 describe('configuration errors', () => {
-  const dir = tempDir();
-  after(() => dir.remove());
+  const dirs = tempDirs();
+  after(() => dirs.removeAll());
 
   it('refuses an invalid config with the YAML path and line of each problem, exit 2, nothing started', async () => {
+    const dir = dirs.make();
     const path = writeConfig(
-      dir.path,
+      dir,
       ['providers:', '  math:', '    command: [node, server.js]', '    idle_ttl: 10', '    timeout_s: -1', ''].join('\n'),
       'bad.yaml',
     );
@@ -122,11 +139,12 @@ describe('configuration errors', () => {
       assert.match(result.stderr, /did you mean 'idle_ttl_s'/);
       assert.match(result.stderr, /bad\.yaml:5:\d+ .*providers\.math\.timeout_s/);
     }
-    assert.equal(existsSync(join(dir.path, 'data')), false, 'no event store was created');
+    assert.equal(existsSync(join(dir, 'data')), false, 'no event store was created');
   });
 
   it('accepts a valid config', async () => {
-    const path = writeConfig(dir.path, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`, 'good.yaml');
+    const dir = dirs.make();
+    const path = writeConfig(dir, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`, 'good.yaml');
     const result = await cli('validate', '--config', path);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /valid — 1 provider \(math\)/);

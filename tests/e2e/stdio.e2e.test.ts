@@ -5,12 +5,23 @@ import { after, before, describe, it } from 'node:test';
 import { EVERYTHING_SERVER, MATH_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type ConnectedHangar } from '../support/hangar-harness.js';
 import { withoutCreationTimes } from '../support/normalise.js';
 
+/**
+ * The shared hangar runs without a rate limit: a registry tool called without a provider (registry_list,
+ * registry_warm, ...) has one token bucket for all its callers, so one test's calls would spend another's
+ * tokens. The rate limit has a test of its own.
+ */
+const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
+
 const MATH_TOOLS = `
     tools:
       - name: add
         description: Add two numbers
         inputSchema: { type: object, properties: { a: { type: number }, b: { type: number } }, required: [a, b] }`;
 
+/**
+ * One provider id per test of the shared hangar, so that no test sees what another did: each test
+ * calls, lists and reads the history of its own providers only.
+ */
 const config = (dir: string) =>
   writeConfig(
     dir,
@@ -27,37 +38,64 @@ ${MATH_TOOLS}
     idle_ttl_s: 0
   everything:
     command: [node, ${JSON.stringify(EVERYTHING_SERVER)}, stdio]
+    idle_ttl_s: 0
+  everything-env:
+    command: [node, ${JSON.stringify(EVERYTHING_SERVER)}, stdio]
     env: { HANGAR_E2E_MARKER: "from-config" }
+    idle_ttl_s: 0
+  calc:
+    command: [node, ${JSON.stringify(MATH_SERVER)}]
+    idle_ttl_s: 0
+  broken:
+    command: [definitely-not-a-command-xyz, --stdio]
+    max_consecutive_failures: 5
+  toggled:
+    command: [node, ${JSON.stringify(MATH_SERVER)}]
     idle_ttl_s: 0
   sleepy:
     command: [node, ${JSON.stringify(MATH_SERVER)}]
     idle_ttl_s: 0.3
+`,
+  );
+
+/** A registry of its own for the test that lists the whole registry: nothing else touches it. */
+const listingConfig = (dir: string) =>
+  writeConfig(
+    dir,
+    `
+providers:
+  math:
+    command: [node, ${JSON.stringify(MATH_SERVER)}]
+    description: Arithmetic
+${MATH_TOOLS}
+  crowd:
+    command: [node, ${JSON.stringify(MATH_SERVER)}]
   broken:
     command: [definitely-not-a-command-xyz, --stdio]
-    max_consecutive_failures: 5
 `,
   );
 
 type History = { events: { type: string; data: Record<string, unknown>; position: number }[] };
 
+const historyOf = async (hangar: ConnectedHangar, provider: string, types?: string[]) =>
+  (await hangar.call('registry_history', { provider, limit: 1000, ...(types ? { types } : {}) })).structuredContent as unknown as History;
+const stateIn = async (hangar: ConnectedHangar, provider: string) =>
+  ((await hangar.call('registry_list')).structuredContent as { providers: { id: string; state: string }[] }).providers.find((p) => p.id === provider)?.state;
+
 describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () => {
   const dir = tempDir();
   let hangar: ConnectedHangar;
-  let configPath: string;
 
   before(async () => {
-    configPath = config(dir.path);
-    hangar = await connectHangar(configPath);
+    hangar = await connectHangar(config(dir.path), UNLIMITED);
   });
   after(async () => {
     await hangar?.close();
     dir.remove();
   });
 
-  const history = async (provider: string, types?: string[]) =>
-    (await hangar.call('registry_history', { provider, limit: 1000, ...(types ? { types } : {}) })).structuredContent as unknown as History;
-  const stateOf = async (provider: string) =>
-    ((await hangar.call('registry_list')).structuredContent as { providers: { id: string; state: string }[] }).providers.find((p) => p.id === provider)?.state;
+  const history = (provider: string, types?: string[]) => historyOf(hangar, provider, types);
+  const stateOf = (provider: string) => stateIn(hangar, provider);
 
   it('lists the registry tools with schemas and read-only hints on queries', async () => {
     const { tools } = await hangar.client.listTools();
@@ -83,28 +121,39 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
   });
 
   it('lists providers and their predefined tools without starting them', async () => {
-    const list = (await hangar.call('registry_list')).structuredContent as { providers: { id: string; state: string; tools_count: number }[] };
-    assert.deepEqual(
-      list.providers.map((p) => [p.id, p.state]),
-      [
-        ['broken', 'cold'],
-        ['crowd', 'cold'],
-        ['everything', 'cold'],
-        ['math', 'cold'],
-        ['sleepy', 'cold'],
-      ],
-    );
-    const tools = (await hangar.call('registry_tools', { provider: 'math' })).structuredContent as { source: string; tools: { name: string }[]; state: string };
-    assert.equal(tools.source, 'config');
-    assert.deepEqual(
-      tools.tools.map((t) => t.name),
-      ['add'],
-    );
-    assert.equal(await stateOf('math'), 'cold');
-    assert.equal((await history('math', ['ProviderStartRequested'])).events.length, 0);
+    // The whole registry is listed, so it gets a hangar and a store of its own.
+    const own = tempDir();
+    const listing = await connectHangar(listingConfig(own.path));
+    try {
+      const list = (await listing.call('registry_list')).structuredContent as { providers: { id: string; state: string; tools_count: number }[] };
+      assert.deepEqual(
+        list.providers.map((p) => [p.id, p.state]),
+        [
+          ['broken', 'cold'],
+          ['crowd', 'cold'],
+          ['math', 'cold'],
+        ],
+      );
+      const tools = (await listing.call('registry_tools', { provider: 'math' })).structuredContent as {
+        source: string;
+        tools: { name: string }[];
+        state: string;
+      };
+      assert.equal(tools.source, 'config');
+      assert.deepEqual(
+        tools.tools.map((t) => t.name),
+        ['add'],
+      );
+      assert.equal(await stateIn(listing, 'math'), 'cold');
+      assert.equal((await historyOf(listing, 'math', ['ProviderStartRequested'])).events.length, 0);
+    } finally {
+      await listing.close();
+      own.remove();
+    }
   });
 
   it('starts a cold provider on the first call and returns its result unchanged', async () => {
+    assert.equal(await stateOf('math'), 'cold');
     const sum = await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 2, b: 3 } });
     assert.equal(sum.isError, undefined);
     assert.deepEqual(sum.structuredContent, { result: 5 });
@@ -174,27 +223,28 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
   });
 
   it("passes the provider's configured env to it", async () => {
-    const result = await hangar.call('registry_invoke', { provider: 'everything', tool: 'get-env', arguments: {} });
+    const result = await hangar.call('registry_invoke', { provider: 'everything-env', tool: 'get-env', arguments: {} });
+    assert.equal(result.isError, undefined);
     assert.match(result.content[0]?.text ?? '', /from-config/);
   });
 
   it('answers bad calls with rich errors and loses nothing', async () => {
-    const unknown = await hangar.call('registry_invoke', { provider: 'mth', tool: 'add', arguments: {} });
+    const unknown = await hangar.call('registry_invoke', { provider: 'calk', tool: 'add', arguments: {} });
     assert.equal(unknown.isError, true);
     assert.equal(errorOf(unknown).code, 'PROVIDER_NOT_FOUND');
-    assert.match(String(errorOf(unknown).message), /did you mean 'math'/);
+    assert.match(String(errorOf(unknown).message), /did you mean 'calc'/);
     assert.ok(errorOf(unknown).correlation_id);
 
-    const noTool = await hangar.call('registry_invoke', { provider: 'math', tool: 'ad', arguments: { a: 1, b: 2 } });
+    const noTool = await hangar.call('registry_invoke', { provider: 'calc', tool: 'ad', arguments: { a: 1, b: 2 } });
     assert.equal(errorOf(noTool).code, 'TOOL_NOT_FOUND');
     assert.match(errorOf(noTool).hints.join(' '), /add/);
 
-    const badArgs = await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 'one', b: 2 } });
+    const badArgs = await hangar.call('registry_invoke', { provider: 'calc', tool: 'add', arguments: { a: 'one', b: 2 } });
     assert.equal(errorOf(badArgs).code, 'INVALID_ARGUMENTS');
     assert.match(String(errorOf(badArgs).message), /'a'/);
-    assert.match(errorOf(badArgs).hints.join(' '), /registry_tools\('math'\)/);
+    assert.match(errorOf(badArgs).hints.join(' '), /registry_tools\('calc'\)/);
 
-    const notObject = await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: [1, 2] });
+    const notObject = await hangar.call('registry_invoke', { provider: 'calc', tool: 'add', arguments: [1, 2] });
     assert.equal(errorOf(notObject).code, 'INVALID_ARGUMENTS');
 
     const badId = await hangar.call('registry_invoke', { provider: '../etc', tool: 'add' });
@@ -206,34 +256,42 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
     assert.match(errorOf(noCommand).hints.join(' '), /command/i);
     assert.equal(await stateOf('broken'), 'cold');
 
-    const failures = (await history('math', ['ToolInvocationFailed'])).events.map((e) => e.data['errorCode']);
+    const failures = (await history('calc', ['ToolInvocationFailed'])).events.map((e) => e.data['errorCode']);
     assert.deepEqual(failures, ['TOOL_NOT_FOUND', 'INVALID_ARGUMENTS']);
     const broken = (await history('broken')).events.map((e) => e.type);
-    assert.deepEqual(broken.slice(-3), ['ProviderStartRequested', 'ProviderStartFailed', 'ToolInvocationFailed']);
+    assert.deepEqual(broken, ['ProviderRegistered', 'ProviderStartRequested', 'ProviderStartFailed', 'ToolInvocationFailed']);
 
-    const stillServing = await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 1, b: 1 } });
+    const stillServing = await hangar.call('registry_invoke', { provider: 'calc', tool: 'add', arguments: { a: 1, b: 1 } });
     assert.deepEqual(stillServing.structuredContent, { result: 2 });
   });
 
   it('stops and starts a provider on request, and reports its details', async () => {
-    const started = await hangar.call('registry_start', { provider: 'math' });
+    assert.equal(await stateOf('toggled'), 'cold');
+    const started = await hangar.call('registry_start', { provider: 'toggled' });
     assert.equal((started.structuredContent as { state: string }).state, 'ready');
-    const details = (await hangar.call('registry_details', { provider: 'math' })).structuredContent as {
+    for (const a of [1, 2, 3]) {
+      const sum = await hangar.call('registry_invoke', { provider: 'toggled', tool: 'add', arguments: { a, b: 10 } });
+      assert.deepEqual(sum.structuredContent, { result: a + 10 });
+    }
+    const startedAgain = await hangar.call('registry_start', { provider: 'toggled' });
+    assert.equal((startedAgain.structuredContent as { state: string }).state, 'ready', 'starting a running provider is a no-op');
+    const details = (await hangar.call('registry_details', { provider: 'toggled' })).structuredContent as {
       state: string;
       process: { pid: unknown };
-      counters: { invocations: number };
+      counters: { invocations: number; starts: number };
       config: { env_keys: string[] };
     };
     assert.equal(details.state, 'ready');
     assert.equal(typeof details.process.pid, 'number');
-    assert.ok(details.counters.invocations >= 3);
+    assert.equal(details.counters.invocations, 3);
+    assert.equal(details.counters.starts, 1);
     assert.deepEqual(details.config.env_keys, []);
-    const stopped = await hangar.call('registry_stop', { provider: 'math' });
+    const stopped = await hangar.call('registry_stop', { provider: 'toggled' });
     assert.equal((stopped.structuredContent as { state: string }).state, 'cold');
-    assert.equal(await stateOf('math'), 'cold');
-    const again = await hangar.call('registry_invoke', { provider: 'math', tool: 'subtract', arguments: { a: 5, b: 3 } });
+    assert.equal(await stateOf('toggled'), 'cold');
+    const again = await hangar.call('registry_invoke', { provider: 'toggled', tool: 'subtract', arguments: { a: 5, b: 3 } });
     assert.deepEqual(again.structuredContent, { result: 2 });
-    const stops = (await history('math', ['ProviderStopped'])).events.map((e) => e.data['reason']);
+    const stops = (await history('toggled', ['ProviderStopped'])).events.map((e) => e.data['reason']);
     assert.deepEqual(stops, ['user_request']);
   });
 

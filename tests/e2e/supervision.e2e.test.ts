@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { FAULTY_SERVER, REPO_ROOT, connectHangar, errorOf, eventually, tempDir, writeConfig } from '../support/hangar-harness.js';
+import { FAULTY_SERVER, REPO_ROOT, connectHangar, errorOf, eventually, tempDirs, writeConfig } from '../support/hangar-harness.js';
 import { processesWithMarker } from '../support/processes.js';
 
 /** Every provider process (and whatever it starts) carries a marker in its environment, so leftovers can be found. */
@@ -28,12 +28,13 @@ const config = (dir: string, marker: string) =>
   );
 
 describe('supervision leaves no process behind', { timeout: 180_000 }, () => {
-  const dir = tempDir();
-  after(() => dir.remove());
+  // Each test has its own marker, config folder and event store.
+  const dirs = tempDirs();
+  after(() => dirs.removeAll());
 
   it('after many start, stop and crash cycles through sh -c and npx wrappers, including grandchildren', async () => {
     const marker = `leak-${randomUUID()}`;
-    const hangar = await connectHangar(config(dir.path, marker));
+    const hangar = await connectHangar(config(dirs.make(), marker));
     try {
       const invoke = (provider: string, tool: string, args: Record<string, unknown> = {}) =>
         hangar.call('registry_invoke', { provider, tool, arguments: args });
@@ -59,13 +60,16 @@ describe('supervision leaves no process behind', { timeout: 180_000 }, () => {
 
   it('when the hangar itself is killed with SIGKILL, its providers and their children exit within seconds', async () => {
     const marker = `leak-${randomUUID()}`;
-    const hangar = await connectHangar(config(dir.path, marker));
-    const invoke = (provider: string, tool: string) => hangar.call('registry_invoke', { provider, tool, arguments: {} });
-    await invoke('wrapped', 'spawn_child');
-    await invoke('direct', 'spawn_child');
-    assert.ok(processesWithMarker(marker).length >= 5, 'sh, two providers and two grandchildren are running');
-    process.kill(hangar.pid as number, 'SIGKILL');
-    await eventually(async () => processesWithMarker(marker).length === 0, 6000);
-    await hangar.close().catch(() => undefined);
+    const hangar = await connectHangar(config(dirs.make(), marker));
+    try {
+      const invoke = (provider: string, tool: string) => hangar.call('registry_invoke', { provider, tool, arguments: {} });
+      assert.equal((await invoke('wrapped', 'spawn_child')).isError, undefined);
+      assert.equal((await invoke('direct', 'spawn_child')).isError, undefined);
+      assert.ok(processesWithMarker(marker).length >= 5, 'sh, two providers and two grandchildren are running');
+      process.kill(hangar.pid as number, 'SIGKILL');
+      await eventually(async () => processesWithMarker(marker).length === 0, 6000);
+    } finally {
+      await hangar.close().catch(() => undefined); // the hangar was killed: closing its client may fail
+    }
   });
 });

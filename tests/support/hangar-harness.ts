@@ -18,6 +18,19 @@ export const tempDir = (prefix = 'hangar-test-'): { path: string; remove: () => 
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 };
 
+/** Temporary folders made on demand, one per test that needs one; `removeAll` (in `after`) removes them. */
+export const tempDirs = (prefix = 'hangar-test-'): { make: () => string; removeAll: () => void } => {
+  const made: { remove: () => void }[] = [];
+  return {
+    make: () => {
+      const dir = tempDir(prefix);
+      made.push(dir);
+      return dir.path;
+    },
+    removeAll: () => made.splice(0).forEach((dir) => dir.remove()),
+  };
+};
+
 /** Writes `hangar.yaml` with `yaml` into `dir`; returns its path. */
 export const writeConfig = (dir: string, yaml: string, name = 'hangar.yaml'): string => {
   const path = join(dir, name);

@@ -117,15 +117,16 @@ export class McpConnection implements ProviderConnection {
 
   async callTool(name: string, args: Readonly<Record<string, unknown>>, options: CallOptions): Promise<ToolCallResult> {
     if (this.session.isClosed) throw this.unavailable(name);
+    // A call cut off by the provider's end stays counted until that end is wound down (callFailure waits
+    // for it), so the exit can say how many calls it interrupted.
     this.inFlight++;
-    let outcome: Awaited<ReturnType<McpSession['callTool']>>;
     try {
-      outcome = await this.session.callTool(name, args, options);
+      const outcome = await this.session.callTool(name, args, options);
+      if (outcome.ok) return outcome.value;
+      throw await this.callFailure(outcome.failure, name, options.timeoutMs);
     } finally {
       this.inFlight--;
     }
-    if (outcome.ok) return outcome.value;
-    throw await this.callFailure(outcome.failure, name, options.timeoutMs);
   }
 
   private async callFailure(failure: RequestFailure, tool: string, timeoutMs: number): Promise<DomainError> {
