@@ -72,6 +72,16 @@ export class CommandHandler<All extends DomainEvent, Id, C, E extends All, S> {
    */
   execute(id: Id, command: C, context: CommandContext = {}): Promise<Handled<E, S>> {
     const streamId = this.aggregate.streamId(id);
+    // Fast path: nothing queued on this stream and its state cached, so a decision of nothing (the circuit
+    // admits a call, a start is under way already) or a refusal needs no turn in the queue.
+    const cached = this.queues.has(streamId) ? undefined : this.cache.get(streamId);
+    if (cached !== undefined) {
+      try {
+        if (this.aggregate.decider.decide(command, cached.state).length === 0) return Promise.resolve({ state: cached.state, events: [] });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const previous = this.queues.get(streamId) ?? Promise.resolve();
     const run = previous.then(
       () => this.run(streamId, command, context),

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import { PROVIDER_ID_PATTERN, providerId } from '../../domain/shared/ids.js';
+import { PROVIDER_ID_PATTERN } from '../../domain/shared/ids.js';
 
 /** Provider ids as the spec allows them. */
 export const providerIdSchema = z
   .string()
   .regex(PROVIDER_ID_PATTERN, 'a provider id starts with a letter and has at most 64 letters, digits, _ or -')
-  .transform(providerId)
   .describe('Provider id, as listed by registry_list');
 
 /** Tool names per the MCP spec: 1-128 characters of letters, digits, _ - . and /. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_EVENT_TYPES } from '../../../domain/provider/events.js';
+import { providerId } from '../../../domain/shared/ids.js';
 import { historyEntryDto } from '../../shared/dto.js';
 import { providerIdSchema } from '../schemas.js';
 import { dataResult, defineTool } from '../registry-tool.js';
@@ -19,7 +20,7 @@ export const registryHistory = defineTool({
     .strict(),
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (input, { app }) => {
-    const id = input.provider;
+    const id = providerId(input.provider); // the schema's pattern is the provider id's: this only brands it
     const events = (await app.history({ provider: id, since: input.since, limit: input.limit, types: input.types })).map(historyEntryDto);
     // A deregistered provider keeps its history; an id with no events at all is unknown.
     if (events.length === 0 && input.since === undefined && input.types === undefined) app.resolve(id);
