@@ -4,7 +4,7 @@ import { isProviderEvent, type ProviderEvent } from '../../domain/provider/event
 import { evolve } from '../../domain/provider/evolve.js';
 import type { ProviderState, RegisteredProviderState } from '../../domain/provider/state.js';
 import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
-import { parseStreamId } from '../../domain/shared/streams.js';
+import { parseStreamId, type ParsedStream } from '../../domain/shared/streams.js';
 import { providerNotFound } from '../errors.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { EventStore, StoredEvent } from '../ports/event-store.js';
@@ -63,6 +63,8 @@ export class ProviderCatalog {
   /** This instance's provider streams, by provider id. */
   private readonly own = new Map<string, MutableEntry>();
   private readonly instanceStreams = new Map<InstanceId, InstanceEntry>();
+  /** Stream ids parsed once each: every event of a stream names the same one. */
+  private readonly parsed = new Map<string, ParsedStream | null>();
   private checkpoint = 0;
 
   constructor(readonly instance: InstanceId) {}
@@ -88,7 +90,7 @@ export class ProviderCatalog {
   apply(event: StoredEvent<HangarEvent>): void {
     if (event.position <= this.checkpoint) return;
     this.checkpoint = event.position;
-    const stream = parseStreamId(event.streamId);
+    const stream = this.parse(event.streamId);
     if (stream?.kind === 'provider' && isProviderEvent(event)) this.applyProvider(event, stream.provider, stream.instance);
     else if (stream?.kind === 'instance' && isInstanceEvent(event)) {
       const previous = this.instanceStreams.get(stream.instance)?.state ?? instanceDecider.initialState();
@@ -98,6 +100,12 @@ export class ProviderCatalog {
         streamVersion: event.streamVersion,
       });
     }
+  }
+
+  private parse(streamId: string): ParsedStream | null {
+    let stream = this.parsed.get(streamId);
+    if (stream === undefined) this.parsed.set(streamId, (stream = parseStreamId(streamId)));
+    return stream;
   }
 
   private applyProvider(event: StoredEvent<ProviderEvent>, id: ProviderId, instance: InstanceId | null): void {
