@@ -2,11 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderExit } from '../../src/application/ports/provider-runtime.js';
-import { DomainError, isDomainError } from '../../src/domain/shared/errors.js';
+import { DomainError } from '../../src/domain/shared/errors.js';
 import { McpConnection } from '../../src/infrastructure/runtime/mcp/mcp-connection.js';
 import type { LifecycleExit, ProviderLifecycle } from '../../src/infrastructure/runtime/mcp/provider-lifecycle.js';
 import type { StartFailureFacts } from '../../src/infrastructure/runtime/mcp/start-failure.js';
 import { FakeProvider } from '../support/fake-provider.js';
+import { rejection } from '../support/rejection.js';
 
 /** A provider's process as the connection sees it: ends when told to, or when terminated or killed. */
 class FakeLifecycle implements ProviderLifecycle {
@@ -72,16 +73,6 @@ const die = (fake: FakeProvider, lifecycle: FakeLifecycle, exit: Partial<Lifecyc
   fake.stderr.end(stderr);
   fake.stdout.end();
   lifecycle.end(exit);
-};
-
-const rejection = async (promise: Promise<unknown>): Promise<DomainError> => {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
 };
 
 describe('McpConnection running', () => {

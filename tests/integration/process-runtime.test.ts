@@ -11,8 +11,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ProcessProviderRuntime } from '../../src/infrastructure/runtime/process/process-provider-runtime.js';
 import type { ProviderConnection, ProviderExit, SubprocessLaunch } from '../../src/application/ports/provider-runtime.js';
 import { providerId } from '../../src/domain/shared/ids.js';
-import { isDomainError, type DomainError } from '../../src/domain/shared/errors.js';
 import { withoutCreationTimes } from '../support/normalise.js';
+import { rejection } from '../support/rejection.js';
 import { isAlive, processesTagged, waitUntilDead } from '../support/processes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -31,17 +31,6 @@ const P = providerId('p');
 const startOptions = { startTimeoutMs: 5000 };
 const spec = (command: string[], env: Record<string, string> = {}, cwd = root): SubprocessLaunch => ({ mode: 'subprocess', command, env, cwd });
 const faulty = (env: Record<string, string> = {}, tag = randomUUID()) => spec(['node', FAULTY, `--tag=${tag}`], env);
-
-/** Runs `fn`, expecting a DomainError; returns it. */
-const rejection = async (fn: () => Promise<unknown>): Promise<DomainError> => {
-  try {
-    await fn();
-  } catch (error) {
-    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-};
 
 const waitFor = async (check: () => boolean, ms = 2000): Promise<boolean> => {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return true;
@@ -120,7 +109,7 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
 
   it('times out a hanging call near its timeout, cancels it at the provider, and keeps working', async () => {
     const started = Date.now();
-    const error = await rejection(() => conn.callTool('hang', {}, { timeoutMs: 300 }));
+    const error = await rejection(conn.callTool('hang', {}, { timeoutMs: 300 }));
     const elapsed = Date.now() - started;
     assert.equal(error.code, 'TIMEOUT');
     assert.ok(elapsed >= 290 && elapsed < 1500, `timed out after ${elapsed} ms`);
@@ -134,11 +123,11 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
-    const error = await rejection(() => conn.callTool('hang', {}, { timeoutMs: 10_000, signal: controller.signal }));
+    const error = await rejection(conn.callTool('hang', {}, { timeoutMs: 10_000, signal: controller.signal }));
     assert.equal(error.code, 'CANCELLED');
     assert.ok(Date.now() - started < 1000);
     assert.ok(await waitFor(() => conn.diagnostics().stderrTail.split('hang cancelled').length > before));
-    const already = await rejection(() => conn.callTool('echo', { text: 'x' }, { timeoutMs: 1000, signal: AbortSignal.abort() }));
+    const already = await rejection(conn.callTool('echo', { text: 'x' }, { timeoutMs: 1000, signal: AbortSignal.abort() }));
     assert.equal(already.code, 'CANCELLED');
   });
 
@@ -198,19 +187,19 @@ describe('ProcessProviderRuntime with server-everything (a real npm MCP server)'
 
 describe('ProcessProviderRuntime start failures', () => {
   it('command not found: a hint, not retryable', async () => {
-    const error = await rejection(() => runtime.start(P, spec(['mcp-hangar-no-such-command']), startOptions));
+    const error = await rejection(runtime.start(P, spec(['mcp-hangar-no-such-command']), startOptions));
     assert.equal(error.code, 'PROVIDER_START_FAILED');
     assert.match(error.details.hints?.[0] ?? '', /command not found: check `command`/);
     assert.equal(error.details.retryable, false);
   });
 
   it('a missing working directory is named', async () => {
-    const error = await rejection(() => runtime.start(P, spec(['node', MATH], {}, '/no/such/dir'), startOptions));
+    const error = await rejection(runtime.start(P, spec(['node', MATH], {}, '/no/such/dir'), startOptions));
     assert.match(error.details.hints?.[0] ?? '', /working directory does not exist: \/no\/such\/dir/);
   });
 
   it('exit 1 at start: exit code, stderr tail and hint', async () => {
-    const error = await rejection(() => runtime.start(P, faulty({ FAULTY_EXIT: '1' }), startOptions));
+    const error = await rejection(runtime.start(P, faulty({ FAULTY_EXIT: '1' }), startOptions));
     assert.equal(error.code, 'PROVIDER_START_FAILED');
     assert.equal(error.details.exitCode, 1);
     assert.match(error.details.stderrTail ?? '', /fatal: cannot open \.\/missing\.db/);
@@ -219,13 +208,13 @@ describe('ProcessProviderRuntime start failures', () => {
   });
 
   it('exit 127 at start reads as command not found', async () => {
-    const error = await rejection(() => runtime.start(P, faulty({ FAULTY_EXIT: '127' }), startOptions));
+    const error = await rejection(runtime.start(P, faulty({ FAULTY_EXIT: '127' }), startOptions));
     assert.equal(error.details.exitCode, 127);
     assert.match(error.details.hints?.[0] ?? '', /command not found/);
   });
 
   it('a missing script: Node.js could not find it', async () => {
-    const error = await rejection(() => runtime.start(P, spec(['node', 'no-such-server.js']), startOptions));
+    const error = await rejection(runtime.start(P, spec(['node', 'no-such-server.js']), startOptions));
     assert.equal(error.details.exitCode, 1);
     assert.match(error.details.hints?.[0] ?? '', /could not find the script/);
   });
@@ -233,7 +222,7 @@ describe('ProcessProviderRuntime start failures', () => {
   it('no answer to initialize: fails at the start timeout and leaves nothing running', async (t) => {
     const tag = randomUUID();
     const started = Date.now();
-    const error = await rejection(() => runtime.start(P, faulty({ FAULTY_HANG_INIT: '1' }, tag), { ...startOptions, startTimeoutMs: 1500 }));
+    const error = await rejection(runtime.start(P, faulty({ FAULTY_HANG_INIT: '1' }, tag), { ...startOptions, startTimeoutMs: 1500 }));
     const elapsed = Date.now() - started;
     assert.equal(error.code, 'PROVIDER_START_FAILED');
     assert.ok(elapsed >= 1450 && elapsed < 3000, `failed after ${elapsed} ms`);
@@ -287,8 +276,8 @@ describe('ProcessProviderRuntime crashes and stops', () => {
       exits.push(info);
     });
     const started = Date.now();
-    const hanging = rejection(() => conn.callTool('hang', {}, { timeoutMs: 10_000 })).finally(() => order.push('hang'));
-    const crash = await rejection(() => conn.callTool('crash', {}, { timeoutMs: 10_000 }));
+    const hanging = rejection(conn.callTool('hang', {}, { timeoutMs: 10_000 })).finally(() => order.push('hang'));
+    const crash = await rejection(conn.callTool('crash', {}, { timeoutMs: 10_000 }));
     order.push('crash');
     assert.equal(crash.code, 'PROVIDER_CRASHED');
     assert.ok(Date.now() - started < 2000, 'well before the call timeout');
@@ -301,7 +290,7 @@ describe('ProcessProviderRuntime crashes and stops', () => {
     assert.equal(exits.length, 1);
     assert.equal(exits[0]?.expected, false);
     assert.equal(exits[0]?.exitCode, 3);
-    assert.equal((await rejection(() => conn.callTool('echo', { text: 'x' }, { timeoutMs: 1000 }))).code, 'PROVIDER_UNAVAILABLE');
+    assert.equal((await rejection(conn.callTool('echo', { text: 'x' }, { timeoutMs: 1000 }))).code, 'PROVIDER_UNAVAILABLE');
     await conn.stop();
     assert.equal(exits.length, 1);
   });
@@ -313,7 +302,7 @@ describe('ProcessProviderRuntime crashes and stops', () => {
     const result = await conn.callTool('spawn_child', {}, { timeoutMs: 2000 });
     const grandchild = (result.structuredContent as { pid: number }).pid;
     assert.ok(isAlive(grandchild));
-    const inFlight = rejection(() => conn.callTool('hang', {}, { timeoutMs: 10_000 }));
+    const inFlight = rejection(conn.callTool('hang', {}, { timeoutMs: 10_000 }));
     await Promise.all([conn.stop(), conn.stop()]);
     await conn.stop();
     assert.equal((await inFlight).code, 'PROVIDER_UNAVAILABLE');
@@ -322,7 +311,7 @@ describe('ProcessProviderRuntime crashes and stops', () => {
     await waitFor(() => exits.length > 0);
     assert.equal(exits.length, 1);
     assert.equal(exits[0]?.expected, true);
-    assert.equal((await rejection(() => conn.ping(500))).code, 'PROVIDER_UNAVAILABLE');
+    assert.equal((await rejection(conn.ping(500))).code, 'PROVIDER_UNAVAILABLE');
   });
 });
 

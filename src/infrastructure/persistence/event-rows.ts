@@ -1,4 +1,4 @@
-import type { EventMetadata, StoredEvent } from '../../application/ports/event-store.js';
+import type { EventMetadata, ExpectedVersion, StoredEvent } from '../../application/ports/event-store.js';
 import type { DomainEvent } from '../../domain/shared/event.js';
 import type { EventRegistry } from './event-registry.js';
 import type { EventRow } from './hash-chain.js';
@@ -85,4 +85,11 @@ export function normaliseSince(since: string): string {
   const ms = Date.parse(since);
   if (Number.isNaN(ms)) throw new RangeError(`since is not an ISO time: ${since}`);
   return new Date(ms).toISOString();
+}
+
+/** Throws unless `expected` is a stream version (an integer ≥ 0) or `any`. */
+export function checkExpectedVersion(expected: ExpectedVersion): void {
+  if (expected !== 'any' && !(Number.isInteger(expected) && expected >= 0)) {
+    throw new RangeError(`expectedVersion must be an integer >= 0 or 'any', got ${String(expected)}`);
+  }
 }

@@ -10,7 +10,7 @@ import {
 } from '../../../application/ports/event-store.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
-import { appendedEvent, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
+import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type EventRow } from '../hash-chain.js';
 
 /** The rows of an in-memory store, as the SQLite store would hold them (JSON text, hashes). */
@@ -49,9 +49,7 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
     metadata: EventMetadata,
   ): Promise<readonly StoredEvent<A>[]> {
     this.assertOpen();
-    if (expectedVersion !== 'any' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
-      throw new RangeError(`expectedVersion must be an integer >= 0 or 'any', got ${String(expectedVersion)}`);
-    }
+    checkExpectedVersion(expectedVersion);
     const encoded = encodeMetadata(metadata);
     const stream = this.log.streams.get(streamId);
     const actual = stream?.length ?? 0;

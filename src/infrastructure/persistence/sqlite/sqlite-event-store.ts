@@ -14,7 +14,7 @@ import {
 } from '../../../application/ports/event-store.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
-import { appendedEvent, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
+import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
 import { assertMigrated, migrate, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
@@ -123,9 +123,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   ): Promise<readonly StoredEvent<A>[]> {
     this.assertOpen();
     if (this.readonly) throw new Error(`event store ${this.db.name} is open read-only`);
-    if (expectedVersion !== 'any' && !(Number.isInteger(expectedVersion) && expectedVersion >= 0)) {
-      throw new RangeError(`expectedVersion must be an integer >= 0 or 'any', got ${String(expectedVersion)}`);
-    }
+    checkExpectedVersion(expectedVersion);
     const encoded = encodeMetadata(metadata);
     try {
       const { rows, cache } = this.appendTx.immediate(streamId, events, expectedVersion, encoded);
