@@ -48,6 +48,8 @@ export async function benchBookkeeping(calls = 20_000) {
       providerId('instant'),
       {
         launch: { mode: 'subprocess' as const, command: ['none'], env: {}, cwd: dir },
+        asWritten: { command: ['none'], cwd: null },
+        secrets: [],
         description: '',
         settings: {
           idleTtlS: 0,
@@ -68,6 +70,7 @@ export async function benchBookkeeping(calls = 20_000) {
       providers,
       retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 },
       rateLimit: { rps: 1e9, burst: 1e9 },
+      limits: { maxMessageBytes: 8 * 1024 * 1024, maxResultBytes: 8 * 1024 * 1024 },
     },
     { runtime: instantRuntime, logger: silent },
   );

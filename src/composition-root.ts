@@ -74,6 +74,12 @@ export interface Overrides {
   readonly closeStore?: boolean;
 }
 
+/**
+ * The longest line the hangar reads from a provider: room for a tool list or a result over the limit to be
+ * read and refused with RESULT_TOO_LARGE while the provider serves on; beyond it a line is dropped unread.
+ */
+const providerLineLimit = (maxResultBytes: number): number => Math.max(16 * 1024 * 1024, 4 * maxResultBytes);
+
 const T = {
   Config: Symbol('Config'),
   Instance: Symbol('Instance'),
@@ -117,7 +123,13 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
   c.bind<ProviderRuntime>(T.Runtime).toDynamicValue(
     () =>
       overrides.runtime ??
-      runtimeByMode({ subprocess: new ProcessProviderRuntime({ logger: get<Logger>(T.Logger), clientInfo: { name: 'mcp-hangar', version: VERSION } }) }),
+      runtimeByMode({
+        subprocess: new ProcessProviderRuntime({
+          logger: get<Logger>(T.Logger),
+          clientInfo: { name: 'mcp-hangar', version: VERSION },
+          maxLineBytes: providerLineLimit(config.limits.maxResultBytes),
+        }),
+      }),
   );
   c.bind<ArgumentsValidator>(T.Validator).toDynamicValue(() => new AjvArgumentsValidator(get<Logger>(T.Logger)));
   c.bind<ProviderCatalog>(T.Catalog).toDynamicValue(() => new ProviderCatalog(instance));
@@ -150,12 +162,14 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
     const start = get<StartProvider>(T.Start);
     const live = get<LiveProviders>(T.Live);
     const rateLimiter = get<RateLimiter>(T.RateLimiter);
+    const { maxResultBytes } = config.limits;
     const invoke = invokeTool({
       catalog,
       providers: get(T.Providers),
       start,
       validator: get(T.Validator),
       support: { clock: get(T.Clock), hasher: get(T.Hasher) },
+      maxResultBytes,
     });
     return {
       instance,
@@ -173,7 +187,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       start,
       stop: get<StopProvider>(T.Stop),
       list: listProviders(catalog),
-      tools: providerTools({ catalog, start }),
+      tools: providerTools({ catalog, start, maxResultBytes }),
       details: providerDetails({ catalog, live, configs: config.providers, clock: get(T.Clock) }),
       history: providerHistory(store),
       resolve: (provider) => catalog.require(provider).id,

@@ -53,14 +53,24 @@ program
   .option(configOption, configHelp)
   .action(async (options: { config?: string }) => {
     const config = configFrom(options);
-    const [{ createLogger }, { serveStdio }] = await Promise.all([import('./infrastructure/logging/pino-logger.js'), import('./interfaces/mcp/stdio.js')]);
+    const [{ createLogger }, { serveStdio }, { StdioServerLineTransport }, { storeProblem }] = await Promise.all([
+      import('./infrastructure/logging/pino-logger.js'),
+      import('./interfaces/mcp/stdio.js'),
+      import('./infrastructure/jsonrpc/stdio-server-transport.js'),
+      import('./records.js'),
+    ]);
+    const problem = await storeProblem(config.eventStore.path);
+    if (problem !== null) {
+      process.stderr.write(`mcp-hangar: ${problem}\n`);
+      process.exit(1);
+    }
     const logger = createLogger();
     const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger }));
     hangar.catch((error: unknown) => {
       logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });
       process.exit(1);
     });
-    await serveStdio(hangar, logger, VERSION);
+    await serveStdio(hangar, logger, VERSION, new StdioServerLineTransport({ maxMessageBytes: config.limits.maxMessageBytes, logger }));
   });
 
 program

@@ -10,6 +10,10 @@ export interface ProviderConfig {
   readonly settings: ProviderSettings;
   /** Tools given in the config, visible while the provider is cold. */
   readonly tools: readonly ToolDefinition[];
+  /** The launch as the config file writes it, `${VAR}` references unexpanded: what is shown, never the expanded form. */
+  readonly asWritten: { readonly command: readonly string[]; readonly cwd: string | null };
+  /** Values never stored or shown: the provider's env values and every `${VAR}` value expanded into its config. */
+  readonly secrets: readonly string[];
 }
 
 export interface RetryConfig {
@@ -25,6 +29,14 @@ export interface RateLimitConfig {
   readonly burst: number;
 }
 
+/** Sizes the hangar refuses beyond: what a client may send in one message, and what a call may return. */
+export interface LimitsConfig {
+  /** One message from the client, in bytes (`limits.max_message_bytes`). */
+  readonly maxMessageBytes: number;
+  /** One tool result or tool list sent to the client, in UTF-8 bytes of its JSON (`limits.max_result_bytes`). */
+  readonly maxResultBytes: number;
+}
+
 /** The hangar's whole configuration after validation; every path in it is absolute. */
 export interface HangarConfig {
   /** Absolute path of the file this came from (or a description for built-in defaults). */
@@ -34,6 +46,7 @@ export interface HangarConfig {
   readonly eventStore: { readonly path: string };
   readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly retry: RetryConfig;
+  readonly limits: LimitsConfig;
   /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;
 }

@@ -4,7 +4,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describeCloseReason, streamBroke, type StreamCloseReason } from '../../src/infrastructure/runtime/mcp/close-reason.js';
-import { LineTransport } from '../../src/infrastructure/runtime/mcp/line-transport.js';
+import { isOversizedMessage, LineTransport } from '../../src/infrastructure/runtime/mcp/line-transport.js';
 
 /** A started transport over fresh streams, recording what it reports. */
 const open = async (options: { maxLineBytes?: number; output?: Writable } = {}) => {
@@ -31,17 +31,39 @@ describe('LineTransport close reasons', () => {
     assert.deepEqual(seen.errors, [], 'ending the output is not an error');
   });
 
-  it('line_too_long with the limit when a partial line outgrows it, and the input is still drained afterwards', async () => {
+  it('never holds a line over the limit: an answer fails its request with the size and the limit, and the stream carries on', async () => {
     const { input, transport, seen } = await open({ maxLineBytes: 64 });
-    input.write('x'.repeat(40));
-    assert.equal(transport.isClosed, false, 'a partial line within the limit is kept');
-    input.write('x'.repeat(40));
-    assert.deepEqual(transport.closeReason, { kind: 'line_too_long', limitBytes: 64 });
-    assert.deepEqual(seen.errors, ["a line on the provider's stdout exceeded 64 bytes"]);
-    assert.equal(seen.closes, 1);
+    const answer = ['{"result":{"content":[{"type":"text","text":"' + 'x'.repeat(40), 'x'.repeat(4000) + '"}]},"jsonrpc":"2.0","id":7}'];
+    input.write(answer[0]);
+    input.write(`${answer[1]}\n`);
+    input.write('{"jsonrpc":"2.0","id":8,"result":{}}\n');
+    await tick();
+    const [failed, next] = seen.messages as { id: number; error?: { data?: unknown } }[];
+    assert.equal(failed?.id, 7);
+    assert.ok(isOversizedMessage(failed?.error?.data));
+    assert.deepEqual(failed?.error?.data, { oversizedMessage: { bytes: Buffer.byteLength(answer.join('')), limitBytes: 64 } });
+    assert.deepEqual(next, { jsonrpc: '2.0', id: 8, result: {} }, 'the next message is read as usual');
+    assert.equal(transport.isClosed, false);
+    assert.deepEqual(seen.errors, []);
+  });
+
+  it('skips and counts an oversized line that is not an answer (a request of the provider, a log line)', async () => {
+    const { input, transport, seen } = await open({ maxLineBytes: 64 });
+    const request = '{"jsonrpc":"2.0","method":"sampling/createMessage","params":{"x":"' + 'y'.repeat(500) + '"},"id":7}';
+    input.write(`${request}\n`);
+    input.write('z'.repeat(500) + '\n');
+    await tick();
+    assert.deepEqual(seen.messages, [], 'its id is the provider’s own: it fails none of ours');
+    assert.equal(transport.skippedLines, 2);
+    assert.ok(transport.lastSkippedLines()[0]?.startsWith(`[a line of ${request.length} bytes, over the limit of 64, was dropped]`));
+  });
+
+  it('drains its input after close, so that a provider being stopped never blocks on a full pipe', async () => {
+    const { input, transport } = await open({ maxLineBytes: 64 });
+    await transport.close();
     for (let i = 0; i < 64; i++) input.write('y'.repeat(64 * 1024));
     await tick();
-    assert.equal(input.readableLength, 0, 'a provider being stopped never blocks on a full pipe');
+    assert.equal(input.readableLength, 0);
   });
 
   it('read_failed with the stream error', async () => {
@@ -110,7 +132,6 @@ describe('LineTransport framing', () => {
 describe('describeCloseReason', () => {
   const cases: [StreamCloseReason, string, boolean][] = [
     [{ kind: 'stdout_closed' }, 'the provider closed its stdout', false],
-    [{ kind: 'line_too_long', limitBytes: 1024 }, "a line on the provider's stdout exceeded 1024 bytes", true],
     [{ kind: 'read_failed', message: 'EIO' }, "reading the provider's stdout failed: EIO", true],
     [{ kind: 'write_failed', message: 'EPIPE' }, "writing to the provider's stdin failed: EPIPE", true],
   ];

@@ -76,6 +76,15 @@ const die = (fake: FakeProvider, lifecycle: FakeLifecycle, exit: Partial<Lifecyc
 };
 
 describe('McpConnection running', () => {
+  it('refuses an answer too long to read with RESULT_TOO_LARGE, and serves the next call', async () => {
+    const { connection, fake } = await started();
+    fake.on('tools/call', (r) => fake.result(r, r.params?.['name'] === 'big' ? { content: [{ type: 'text', text: 'x'.repeat(5000) }] } : { content: [] }));
+    const refused = await rejection(connection.callTool('big', {}, { timeoutMs: 5000 }));
+    assert.equal(refused.code, 'RESULT_TOO_LARGE');
+    assert.match(refused.message, /^'big' on 'p' answered with 5 KiB, over the 1 KiB the hangar reads from a provider$/);
+    assert.deepEqual(await connection.callTool('small', {}, { timeoutMs: 5000 }), { content: [] });
+  });
+
   it('takes the handshake, and lets the idle provider stop holding the hangar open', async () => {
     const { connection, lifecycle } = await started();
     assert.equal(connection.pid, 4242);
@@ -136,12 +145,12 @@ describe('McpConnection when the provider ends', () => {
     const call = rejection(connection.callTool('hang', {}, { timeoutMs: 5000 }));
     await fake.waitFor((m) => m.method === 'tools/call');
     const brokeAt = Date.now();
-    fake.write('{"jsonrpc":"2.0",' + '"x":1,'.repeat(300));
+    fake.stdout.destroy(new Error('EIO: i/o error'));
     const crash = await call;
     assert.ok(Date.now() - brokeAt >= 190, 'it had a moment to exit by itself first');
     assert.deepEqual(lifecycle.calls.slice(1), ['keepAlive:true', 'kill', 'ended']);
     assert.equal(crash.code, 'PROVIDER_CRASHED');
-    assert.match(crash.message, /\(killed by SIGKILL\); a line on the provider's stdout exceeded 1024 bytes$/);
+    assert.match(crash.message, /\(killed by SIGKILL\); reading the provider's stdout failed: EIO: i\/o error$/);
     assert.equal((await connection.exited).expected, false);
   });
 
@@ -220,8 +229,8 @@ describe('McpConnection start failures', () => {
   });
 
   it('a broken stream during start is the protocol error, in words', async () => {
-    const { facts } = await failStart((fake) => fake.on('initialize', () => fake.write('x'.repeat(2000))));
-    assert.equal(facts.protocolError, "a line on the provider's stdout exceeded 1024 bytes");
+    const { facts } = await failStart((fake) => fake.on('initialize', () => fake.stdout.destroy(new Error('EIO: i/o error'))));
+    assert.equal(facts.protocolError, "reading the provider's stdout failed: EIO: i/o error");
   });
 
   it('a launch that failed: its error, no exit code', async () => {

@@ -37,6 +37,8 @@ export interface ProviderSpec {
 
 export const providerConfig = (spec: ProviderSpec = {}): ProviderConfig => ({
   launch: { mode: 'subprocess', command: ['fake-provider'], env: {}, cwd: '/' },
+  asWritten: { command: ['fake-provider'], cwd: null },
+  secrets: [],
   description: '',
   settings: { ...defaultSettings, ...spec.settings },
   tools: spec.tools ?? [],
@@ -47,6 +49,8 @@ export interface Given {
   /** Events recorded for a provider before the test, after its registration (which is always there). */
   readonly history?: Readonly<Record<string, readonly ProviderEvent[]>>;
   readonly retry?: Partial<RetryConfig>;
+  /** limits.max_result_bytes (default 8 MiB). */
+  readonly maxResultBytes?: number;
   /** What the IdGenerator's random() returns (default 0.5: jitter leaves delays at their nominal value). */
   readonly random?: number;
   readonly clock?: ManualClock;
@@ -79,7 +83,8 @@ export const givenHangar = async (given: Given) => {
   const live = new LiveProviders();
   const runtime = new FakeRuntime(clock);
   const start = startProvider({ providers, live, runtime, configs, support: { clock, ids, hasher, logger: silentLogger } });
-  const invoke = invokeTool({ catalog, providers, start, validator: new AjvArgumentsValidator(), support: { clock, hasher } });
+  const maxResultBytes = given.maxResultBytes ?? 8 * 1024 * 1024;
+  const invoke = invokeTool({ catalog, providers, start, validator: new AjvArgumentsValidator(), support: { clock, hasher }, maxResultBytes });
   const retry: RetryConfig = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30_000, jitter: 0.25, ...given.retry };
 
   let seen = await store.lastPosition();
@@ -113,7 +118,7 @@ export const givenHangar = async (given: Given) => {
 export const ranOnce = (tools: readonly ToolDefinition[]): ProviderEvent[] => [
   { type: 'ProviderStartRequested', data: { reason: 'invoke', attempt: 1 } },
   { type: 'ProviderStarted', data: { pid: 1, protocolVersion: '2025-06-18', serverInfo: { name: 'fake', version: '1.0.0' }, startupMs: 1 } },
-  { type: 'ToolsDiscovered', data: { tools, digest: jsonHasher.digest(tools) } },
+  { type: 'ToolsDiscovered', data: { tools, digest: jsonHasher.digest(tools), count: tools.length } },
   { type: 'ProviderStopped', data: { reason: 'idle' } },
 ];
 
@@ -130,5 +135,5 @@ export const startEvents = (
 ): ProviderEvent[] => [
   { type: 'ProviderStartRequested', data: { reason, attempt } },
   { type: 'ProviderStarted', data: { pid, protocolVersion: '2025-06-18', serverInfo: { name: 'fake', version: '1.0.0' }, startupMs } },
-  { type: 'ToolsDiscovered', data: { tools, digest: jsonHasher.digest(tools) } },
+  { type: 'ToolsDiscovered', data: { tools, digest: jsonHasher.digest(tools), count: tools.length } },
 ];

@@ -13,6 +13,8 @@ export const defaultSettings: ProviderSettings = {
 /** A subprocess provider config for in-process tests. */
 export const subprocess = (command: string[], settings: Partial<ProviderSettings> = {}, cwd = process.cwd()): ProviderConfig => ({
   launch: { mode: 'subprocess', command, env: {}, cwd },
+  asWritten: { command, cwd },
+  secrets: [],
   description: '',
   settings: { ...defaultSettings, ...settings },
   tools: [],
@@ -26,4 +28,5 @@ export const hangarConfig = (dbPath: string, providers: Record<string, ProviderC
   providers: new Map(Object.entries(providers).map(([id, p]) => [providerId(id), p])) as ReadonlyMap<ProviderId, ProviderConfig>,
   retry: { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30000, jitter: 0.25 },
   rateLimit: { rps: 10, burst: 20 },
+  limits: { maxMessageBytes: 8 * 1024 * 1024, maxResultBytes: 8 * 1024 * 1024 },
 });

@@ -1,4 +1,5 @@
 import { DomainError } from '../../domain/shared/errors.js';
+import { formatBytes, utf8Bytes } from '../../domain/shared/utf8.js';
 import { knownTools } from '../../domain/provider/state.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import type { ProviderCommands } from '../aggregates.js';
@@ -33,6 +34,8 @@ export interface InvokeToolDeps {
   readonly start: StartProvider;
   readonly validator: ArgumentsValidator;
   readonly support: { readonly clock: Clock; readonly hasher: Hasher };
+  /** A result larger than this (UTF-8 bytes of its JSON) is refused with RESULT_TOO_LARGE. */
+  readonly maxResultBytes: number;
 }
 
 const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find((t) => t.name === name);
@@ -44,7 +47,7 @@ const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find(
  * ToolInvocationFailed for every failure without one (perhaps opening the circuit).
  */
 export const invokeTool = (deps: InvokeToolDeps) => {
-  const { catalog, providers, start, validator, support } = deps;
+  const { catalog, providers, start, validator, support, maxResultBytes } = deps;
 
   const check = (id: string, tools: readonly ToolDefinition[], cmd: InvokeTool): void => {
     const tool = findTool(tools, cmd.tool);
@@ -117,8 +120,13 @@ export const invokeTool = (deps: InvokeToolDeps) => {
       session.inFlight--;
       session.lastUsedMs = support.clock.now();
     }
+    const resultSize = utf8Bytes(JSON.stringify(result));
+    if (resultSize > maxResultBytes) {
+      // Passing it on would make the client drop the whole connection (official clients read at most 10 MiB).
+      const message = `'${tool}' on '${id}' returned ${formatBytes(resultSize)} of JSON, over limits.max_result_bytes (${formatBytes(maxResultBytes)})`;
+      return fail(new DomainError('RESULT_TOO_LARGE', message, { retryable: false }));
+    }
     const outcome = result.isError === true ? 'tool_error' : 'success';
-    const resultSize = JSON.stringify(result).length;
     await providers.execute(
       id,
       { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, argumentsDigest, resultSize },

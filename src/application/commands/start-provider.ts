@@ -1,5 +1,6 @@
 import { DomainError } from '../../domain/shared/errors.js';
 import type { ProviderId } from '../../domain/shared/ids.js';
+import { utf8Bytes } from '../../domain/shared/utf8.js';
 import type { StartReason } from '../../domain/provider/events.js';
 import type { ProviderCommands } from '../aggregates.js';
 import type { CommandContext } from '../command-handler.js';
@@ -17,6 +18,13 @@ export interface StartProviderDeps {
   readonly configs: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly support: { readonly clock: Clock; readonly ids: IdGenerator; readonly hasher: Hasher; readonly logger: Logger };
 }
+
+/**
+ * A tool list whose JSON is larger than this is recorded as its digest and count only: events stay small
+ * (a provider listing 100,000 tools would otherwise store megabytes per start), and the list is taken from
+ * the running provider when it is needed.
+ */
+export const MAX_RECORDED_TOOLS_BYTES = 1024 * 1024;
 
 export type StartProvider = (id: ProviderId, reason: StartReason, context?: CommandContext) => Promise<LiveSession>;
 
@@ -69,15 +77,25 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
     const startedAt = clock.now();
     let connection: ProviderConnection;
     try {
-      connection = await runtime.start(id, config.launch, { startTimeoutMs: config.settings.timeoutS * 1000 });
+      connection = await runtime.start(id, config.launch, { startTimeoutMs: config.settings.timeoutS * 1000, secrets: config.secrets });
     } catch (thrown) {
       return recordFailure(id, thrown, context);
     }
     const { pid, protocolVersion, serverInfo, tools } = connection;
     const startupMs = clock.now() - startedAt;
+    const recordable = utf8Bytes(JSON.stringify(tools)) <= MAX_RECORDED_TOOLS_BYTES;
     const recorded = await providers.execute(
       id,
-      { type: 'RecordStarted', pid, protocolVersion, serverInfo, startupMs, tools, toolsDigest: hasher.digest(tools) },
+      {
+        type: 'RecordStarted',
+        pid,
+        protocolVersion,
+        serverInfo,
+        startupMs,
+        tools: recordable ? tools : [],
+        toolsDigest: hasher.digest(tools),
+        toolsCount: tools.length,
+      },
       context,
     );
     if (recorded.events.length === 0) {

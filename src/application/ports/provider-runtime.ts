@@ -97,6 +97,11 @@ export interface ProviderConnection {
 export interface StartOptions {
   /** Start fails when `initialize` and `tools/list` are not answered within this time. */
   readonly startTimeoutMs: number;
+  /**
+   * Values the runtime never lets out of what it reports (stderr tails, skipped lines, the provider's
+   * error messages): they are replaced, with other secret-looking text, before anything is stored or shown.
+   */
+  readonly secrets?: readonly string[];
 }
 
 /** Launches providers of one mode (or, routed by mode, of every mode). */

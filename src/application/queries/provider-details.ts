@@ -12,11 +12,11 @@ export interface DetailsDeps {
   readonly clock: Clock;
 }
 
-/** How a provider is launched, without secrets: env values are never shown, only their names. */
+/** How a provider is launched, as the config writes it (`${VAR}` unexpanded): env values are never shown, only their names. */
 const launchSummary = (config: ProviderConfig | undefined) => {
   if (!config) return null;
-  const { launch } = config;
-  return { mode: launch.mode, command: launch.command, cwd: launch.cwd, envKeys: Object.keys(launch.env).sort() };
+  const { launch, asWritten } = config;
+  return { mode: launch.mode, command: asWritten.command, cwd: asWritten.cwd, envKeys: Object.keys(launch.env).sort() };
 };
 
 /**

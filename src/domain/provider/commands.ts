@@ -16,8 +16,10 @@ export type RecordStarted = Command<
     readonly protocolVersion: string | null;
     readonly serverInfo: { readonly name: string; readonly version: string } | null;
     readonly startupMs: number;
+    /** Every tool listed, or none when the list is too large to record (see `toolsCount`). */
     readonly tools: readonly ToolDefinition[];
     readonly toolsDigest: string;
+    readonly toolsCount: number;
   }
 >;
 export type RecordStartFailed = Command<

@@ -56,7 +56,8 @@ const recordStarted = (cmd: RecordStarted, state: RegisteredProviderState): Deci
   const events: ProviderEvent[] = [
     { type: 'ProviderStarted', data: { pid: cmd.pid, protocolVersion: cmd.protocolVersion, serverInfo: cmd.serverInfo, startupMs: cmd.startupMs } },
   ];
-  if (state.discoveredDigest !== cmd.toolsDigest) events.push({ type: 'ToolsDiscovered', data: { tools: cmd.tools, digest: cmd.toolsDigest } });
+  if (state.discoveredDigest !== cmd.toolsDigest)
+    events.push({ type: 'ToolsDiscovered', data: { tools: cmd.tools, digest: cmd.toolsDigest, count: cmd.toolsCount } });
   if (state.recovering) events.push({ type: 'ProviderRecovered', data: { after: 'restart', failures: state.consecutiveFailures } });
   return events;
 };

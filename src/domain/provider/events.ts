@@ -48,8 +48,12 @@ export type ProviderStartFailed = Event<
   }
 >;
 
-/** The full tool definitions a started provider listed, when they differ from the last ones recorded. */
-export type ToolsDiscovered = Event<'ToolsDiscovered', { readonly tools: readonly ToolDefinition[]; readonly digest: string }>;
+/**
+ * The tools a started provider listed, when they differ (by digest) from the last ones recorded: all
+ * `count` full definitions, or none when the list was too large to keep in an event (then only its
+ * digest and count are recorded). Schema version 2 (version 1 had no count: it always held every tool).
+ */
+export type ToolsDiscovered = Event<'ToolsDiscovered', { readonly tools: readonly ToolDefinition[]; readonly digest: string; readonly count: number }>;
 
 /** A running (or starting) provider was stopped by the hangar. */
 export type ProviderStopped = Event<'ProviderStopped', { readonly reason: StopReason }>;

@@ -36,8 +36,11 @@ export const evolve = (state: ProviderState, event: ProviderEvent): ProviderStat
       return { ...factsOf(state), status: 'initializing', attempt: event.data.attempt, recovering: state.status === 'degraded' };
     case 'ProviderStarted':
       return { ...factsOf(state), status: 'ready', pid: event.data.pid, consecutiveFailures: 0, healthFailures: 0 };
-    case 'ToolsDiscovered':
-      return { ...state, discoveredTools: event.data.tools, discoveredDigest: event.data.digest };
+    case 'ToolsDiscovered': {
+      // A list recorded by digest and count only is not known here: the provider lists it when it runs.
+      const complete = event.data.tools.length === event.data.count;
+      return { ...state, discoveredTools: complete ? event.data.tools : null, discoveredDigest: event.data.digest };
+    }
     case 'ProviderStartFailed':
       return {
         ...factsOf(state),

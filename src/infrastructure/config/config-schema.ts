@@ -124,6 +124,15 @@ const retrySchema = z.strictObject({
   jitter: boundedNumber({ gte: 0, lte: 1 }).default(0.25),
 });
 
+const MIB = 1024 * 1024;
+/** The size limits when the config sets none: below the 10 MiB that the official MCP clients accept in one message. */
+export const DEFAULT_LIMITS = { max_message_bytes: 8 * MIB, max_result_bytes: 8 * MIB } as const;
+
+const limitsSchema = z.strictObject({
+  max_message_bytes: boundedNumber({ int: true, gte: 1024, lte: 1024 * MIB }).default(DEFAULT_LIMITS.max_message_bytes),
+  max_result_bytes: boundedNumber({ int: true, gte: 1024, lte: 1024 * MIB }).default(DEFAULT_LIMITS.max_result_bytes),
+});
+
 /**
  * The config file's shape in YAML words (snake_case). Cross-field rules (provider ids, unavailable modes and
  * sections, duplicate tool names) live in `structural-checks.ts` so they run even when zod finds other problems.
@@ -137,6 +146,7 @@ export const configFileSchema = z.strictObject({
     .transform((providers) => providers ?? {})
     .default({}),
   retry: retrySchema.default({ max_attempts: 3, initial_delay_ms: 1000, max_delay_ms: 30000, jitter: 0.25 }),
+  limits: limitsSchema.default(DEFAULT_LIMITS),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -20,8 +20,9 @@ const REFERENCE = /\$\$\{|\$\{([^{}]*)\}|\$\{/g;
 export const expandString = (
   text: string,
   env: Readonly<Record<string, string | undefined>>,
-): { readonly value: string; readonly errors: readonly string[] } => {
+): { readonly value: string; readonly errors: readonly string[]; readonly used: readonly string[] } => {
   const errors: string[] = [];
+  const used: string[] = [];
   const value = text.replace(REFERENCE, (match: string, name: string | undefined) => {
     if (match === '$${') return '${';
     if (name === undefined) {
@@ -37,25 +38,35 @@ export const expandString = (
       errors.push(`environment variable '${name}' is not set`);
       return match;
     }
+    used.push(replacement);
     return replacement;
   });
-  return { value, errors };
+  return { value, errors, used };
 };
+
+/** A `${NAME}` value put into the config: where, and what (so that it is never shown or stored). */
+export interface Expansion {
+  readonly path: readonly (string | number)[];
+  readonly value: string;
+}
 
 /**
  * Expands `${NAME}` references (see {@link expandString}) in every string value of a parsed YAML value,
- * leaving map keys alone. Returns a new value and one problem per bad reference, with its path.
+ * leaving map keys alone. Returns a new value, one problem per bad reference with its path, and every
+ * value that was expanded into it, with its path.
  */
 export const expandEnv = (
   value: unknown,
   env: Readonly<Record<string, string | undefined>>,
   path: readonly (string | number)[] = [],
-): { readonly value: unknown; readonly problems: readonly RawProblem[] } => {
+): { readonly value: unknown; readonly problems: readonly RawProblem[]; readonly expansions: readonly Expansion[] } => {
   const problems: RawProblem[] = [];
+  const expansions: Expansion[] = [];
   const walk = (node: unknown, at: readonly (string | number)[]): unknown => {
     if (typeof node === 'string') {
       const expanded = expandString(node, env);
       for (const message of expanded.errors) problems.push({ path: at, at: 'value', message });
+      for (const used of expanded.used) expansions.push({ path: at, value: used });
       return expanded.value;
     }
     if (Array.isArray(node)) return node.map((item: unknown, index) => walk(item, [...at, index]));
@@ -64,5 +75,5 @@ export const expandEnv = (
     }
     return node;
   };
-  return { value: walk(value, path), problems };
+  return { value: walk(value, path), problems, expansions };
 };

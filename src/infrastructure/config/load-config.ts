@@ -5,7 +5,7 @@ import type { ConfigProblem, ConfigResult, HangarConfig, ProviderConfig, RateLim
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import { providerId, type ProviderId } from '../../domain/shared/ids.js';
 import { DEFAULT_RATE_LIMIT, configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
-import { expandEnv, type RawProblem } from './expand-env.js';
+import { expandEnv, type Expansion, type RawProblem } from './expand-env.js';
 import { checkStructure, stripUnavailable } from './structural-checks.js';
 import { positionOf, toPosition } from './yaml-position.js';
 import { configErrorMap, zodProblems } from './zod-problems.js';
@@ -68,7 +68,8 @@ export const loadConfig = (path: string, env: Env = process.env): ConfigResult =
     const fromEnv = rateLimit.ok ? [] : rateLimit.problems;
     return fail([...dedupe(located).sort(byPosition), ...fromEnv]);
   }
-  return { ok: true, config: { ...toHangarConfig(parsed.data, sourcePath, env), rateLimit: rateLimit.value } };
+  const written = { raw: stripped.value, expansions: expanded.expansions };
+  return { ok: true, config: { ...toHangarConfig(parsed.data, sourcePath, env, written), rateLimit: rateLimit.value } };
 };
 
 const readError = (error: unknown): string => {
@@ -93,19 +94,26 @@ const rateLimitFromEnv = (env: Env): { ok: true; value: RateLimitConfig } | { ok
   return problems.length === 0 ? { ok: true, value } : { ok: false, problems };
 };
 
-const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env): Omit<HangarConfig, 'rateLimit'> => {
+/** The config as written, before `${VAR}` expansion, and what each expansion put where. */
+interface Written {
+  readonly raw: unknown;
+  readonly expansions: readonly Expansion[];
+}
+
+const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written: Written): Omit<HangarConfig, 'rateLimit'> => {
   const configDir = dirname(sourcePath);
   const override = env['MCP_DATABASE_PATH'];
   const storePath = override !== undefined && override !== '' ? override : file.event_store?.path;
   const providers = new Map<ProviderId, ProviderConfig>();
   for (const [id, provider] of Object.entries(file.providers)) {
-    providers.set(providerId(id), toProviderConfig(provider, configDir));
+    providers.set(providerId(id), toProviderConfig(provider, configDir, asWritten(written.raw, id), secretsOf(provider, id, written.expansions)));
   }
   return {
     sourcePath,
     configDir,
     eventStore: { path: resolve(configDir, storePath ?? 'data/hangar.db') },
     providers,
+    limits: { maxMessageBytes: file.limits.max_message_bytes, maxResultBytes: file.limits.max_result_bytes },
     retry: {
       maxAttempts: file.retry.max_attempts,
       initialDelayMs: file.retry.initial_delay_ms,
@@ -115,8 +123,23 @@ const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env): Omit<Ha
   };
 };
 
-const toProviderConfig = (p: ProviderFile, configDir: string): ProviderConfig => ({
+/** The provider's command and cwd as the file writes them (`${VAR}` unexpanded), for showing. */
+const asWritten = (raw: unknown, id: string): ProviderConfig['asWritten'] => {
+  const provider = (raw as { providers?: Record<string, { command?: unknown; cwd?: unknown }> } | null)?.providers?.[id];
+  const command = Array.isArray(provider?.command) ? provider.command.map(String) : [];
+  return { command, cwd: provider?.cwd === undefined ? null : String(provider.cwd) };
+};
+
+/** Every value that must not be stored or shown: the provider's env values and whatever `${VAR}` put into its part of the file. */
+const secretsOf = (p: ProviderFile, id: string, expansions: readonly Expansion[]): readonly string[] => {
+  const expanded = expansions.filter((e) => e.path[0] === 'providers' && e.path[1] === id).map((e) => e.value);
+  return [...new Set([...Object.values(p.env), ...expanded])].filter((value) => value !== '');
+};
+
+const toProviderConfig = (p: ProviderFile, configDir: string, written: ProviderConfig['asWritten'], secrets: readonly string[]): ProviderConfig => ({
   launch: { mode: p.mode, command: p.command, env: p.env, cwd: resolve(configDir, p.cwd ?? '.') },
+  asWritten: written,
+  secrets,
   description: p.description,
   settings: {
     idleTtlS: p.idle_ttl_s,

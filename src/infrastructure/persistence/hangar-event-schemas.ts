@@ -39,11 +39,7 @@ const registration = z.object({
   predefinedTools: z.array(toolDefinition),
 });
 
-type Data<E extends { readonly type: string; readonly data: unknown }, T extends E['type']> = Extract<E, { readonly type: T }>['data'];
-type ProviderSchemas = { readonly [T in ProviderEvent['type']]: { readonly schema: z.ZodType<Data<ProviderEvent, T>> } };
-type InstanceSchemas = { readonly [T in InstanceEvent['type']]: { readonly schema: z.ZodType<Data<InstanceEvent, T>> } };
-
-const providerEventSchemas: ProviderSchemas = {
+const providerEventSchemas: EventSchemas<ProviderEvent> = {
   ProviderRegistered: { schema: registration },
   ProviderConfigChanged: { schema: registration },
   ProviderDeregistered: { schema: z.object({ reason: z.literal('removed_from_config') }) },
@@ -66,7 +62,13 @@ const providerEventSchemas: ProviderSchemas = {
       consecutiveFailures: count,
     }),
   },
-  ToolsDiscovered: { schema: z.object({ tools: z.array(toolDefinition), digest: z.string() }) },
+  ToolsDiscovered: {
+    schema: z.object({ tools: z.array(toolDefinition), digest: z.string(), count: count }),
+    currentVersion: 2,
+    olderSchemas: { 1: z.object({ tools: z.array(z.unknown()), digest: z.string() }) },
+    // Version 1 always held every tool, so its count is the length of its list.
+    upcasters: { 1: (data: unknown) => ({ ...(data as { tools: unknown[] }), count: (data as { tools: unknown[] }).tools.length }) },
+  },
   ProviderStopped: { schema: z.object({ reason: z.enum(['idle', 'user_request', 'shutdown', 'hangar_restart']) }) },
   ProviderCrashed: {
     schema: z.object({ exitCode: z.number().int().nullable(), signal: z.string().nullable(), stderrTail: z.string(), inFlightCalls: count }),
@@ -99,7 +101,7 @@ const providerEventSchemas: ProviderSchemas = {
   CircuitClosed: { schema: z.object({ after: z.literal('probe_succeeded') }) },
 };
 
-const instanceEventSchemas: InstanceSchemas = {
+const instanceEventSchemas: EventSchemas<InstanceEvent> = {
   InstanceStarted: { schema: z.object({ pid: z.number().int(), host: z.string(), version: z.string() }) },
   InstanceStopped: { schema: z.object({ reason: z.enum(['shutdown', 'died']) }) },
 };

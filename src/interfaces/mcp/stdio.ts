@@ -1,4 +1,4 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { serveLifecycle, type Servable } from '../shared/lifecycle.js';
 import { createHangarServer } from './hangar-server.js';
@@ -17,10 +17,11 @@ const guardStdout = (): void => {
 };
 
 /**
- * Serves the hangar over stdio while it boots (initialize and tools/list need no registry; tool calls
- * wait for it) and until the client closes stdin or a signal arrives (the shared serve lifecycle).
+ * Serves the hangar over stdio (through `transport`, the line transport on the process's stdin and stdout)
+ * while it boots — initialize and tools/list need no registry; tool calls wait for it — and until the
+ * client closes stdin or a signal arrives (the shared serve lifecycle).
  */
-export const serveStdio = async (booting: Promise<Servable>, logger: Logger, version: string): Promise<void> => {
+export const serveStdio = async (booting: Promise<Servable>, logger: Logger, version: string, transport: Transport): Promise<void> => {
   guardStdout();
   const server = createHangarServer(
     booting.then((h) => h.app),
@@ -31,5 +32,5 @@ export const serveStdio = async (booting: Promise<Servable>, logger: Logger, ver
   lifecycle.onClose(() => server.close());
   process.stdin.on('end', () => lifecycle.end('stdin closed'));
   process.stdin.on('close', () => lifecycle.end('stdin closed'));
-  await server.connect(new StdioServerTransport());
+  await server.connect(transport);
 };

@@ -21,6 +21,12 @@ export const ERROR_CODES: Readonly<Record<ErrorCode, CodeRow>> = {
   PROVIDER_CRASHED: { retryable: true, httpStatus: 502, exitCode: 4, hint: "The next call restarts it; registry_details('{p}') shows its stderr" },
   PROVIDER_UNAVAILABLE: { retryable: true, httpStatus: 503, exitCode: 4, hint: 'Retry the call; the provider will be started again' },
   RATE_LIMITED: { retryable: true, httpStatus: 429, exitCode: 4, hint: 'Wait before calling again' },
+  RESULT_TOO_LARGE: {
+    retryable: false,
+    httpStatus: 502,
+    exitCode: 4,
+    hint: 'Ask for less (a narrower query, a smaller page), or raise limits.max_result_bytes in the config',
+  },
   CANCELLED: { retryable: false, httpStatus: 499, exitCode: 130, hint: 'The call was cancelled by the client' },
   CONCURRENCY_CONFLICT: { retryable: true, httpStatus: 409, exitCode: 4, hint: 'Retry the call' },
   INTERNAL_ERROR: { retryable: false, httpStatus: 500, exitCode: 1, hint: 'This is a bug in mcp-hangar: the logs on stderr have details' },

@@ -61,7 +61,16 @@ const bring = async (providers: ProviderCommands, id: string, to: 'ready' | 'ini
     await providers.execute(pid, { type: 'RecordStartFailed', ...failed });
     return;
   }
-  await providers.execute(pid, { type: 'RecordStarted', pid: 7, protocolVersion: null, serverInfo: null, startupMs: 1, tools: [], toolsDigest: 'none' });
+  await providers.execute(pid, {
+    type: 'RecordStarted',
+    pid: 7,
+    protocolVersion: null,
+    serverInfo: null,
+    startupMs: 1,
+    tools: [],
+    toolsDigest: 'none',
+    toolsCount: 0,
+  });
   if (to === 'dead') await providers.execute(pid, { type: 'RecordCrash', exitCode: 1, signal: null, stderrTail: '', inFlightCalls: 0 });
 };
 

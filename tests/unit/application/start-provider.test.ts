@@ -43,7 +43,7 @@ describe('startProvider', () => {
     it('launches with the configured launch and timeout_s as the start timeout', async () => {
       const h = await givenMath({ settings: { timeoutS: 12 } });
       await h.start(math, 'invoke');
-      assert.deepEqual(h.runtime.starts, [{ provider: 'math', launch: providerConfig().launch, options: { startTimeoutMs: 12_000 } }]);
+      assert.deepEqual(h.runtime.starts, [{ provider: 'math', launch: providerConfig().launch, options: { startTimeoutMs: 12_000, secrets: [] } }]);
     });
 
     it('answers with the running session, without a new start or a new event', async () => {

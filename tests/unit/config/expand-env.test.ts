@@ -6,15 +6,19 @@ describe('expandString', () => {
   const env = { HOME: '/home/ada', EMPTY: '', USER: 'ada' };
 
   it('replaces each ${NAME} with its value, an empty value included', () => {
-    assert.deepEqual(expandString('${HOME}/x-${USER}${EMPTY}', env), { value: '/home/ada/x-ada', errors: [] });
+    assert.deepEqual(expandString('${HOME}/x-${USER}${EMPTY}', env), { value: '/home/ada/x-ada', errors: [], used: ['/home/ada', 'ada', ''] });
   });
 
   it('keeps $${ as a literal ${ and any other $ as written', () => {
-    assert.deepEqual(expandString('$${HOME} costs $5 and pa$$word $HOME', env), { value: '${HOME} costs $5 and pa$$word $HOME', errors: [] });
+    assert.deepEqual(expandString('$${HOME} costs $5 and pa$$word $HOME', env), { value: '${HOME} costs $5 and pa$$word $HOME', errors: [], used: [] });
   });
 
   it('names a missing variable and leaves its reference in place', () => {
-    assert.deepEqual(expandString('a ${NOPE} b ${HOME}', env), { value: 'a ${NOPE} b /home/ada', errors: ["environment variable 'NOPE' is not set"] });
+    assert.deepEqual(expandString('a ${NOPE} b ${HOME}', env), {
+      value: 'a ${NOPE} b /home/ada',
+      errors: ["environment variable 'NOPE' is not set"],
+      used: ['/home/ada'],
+    });
   });
 
   it('refuses malformed and unclosed references', () => {

@@ -162,7 +162,7 @@ describe('health checks in the Provider decider', () => {
     const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'x', consecutiveFailures: 3, retryAt: iso(T0) } };
     const events = spec
       .given([...ready, degraded, { type: 'ProviderStartRequested', data: { reason: 'invoke', attempt: 4 } }])
-      .when({ type: 'RecordStarted', pid: 2, protocolVersion: null, serverInfo: null, startupMs: 1, tools: [], toolsDigest: 'x' })
+      .when({ type: 'RecordStarted', pid: 2, protocolVersion: null, serverInfo: null, startupMs: 1, tools: [], toolsDigest: 'x', toolsCount: 0 })
       .events();
     assert.deepEqual(
       events.map((e) => e.type),

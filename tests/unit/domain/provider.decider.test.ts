@@ -92,11 +92,12 @@ describe('Provider decider', () => {
           startupMs: 400,
           tools,
           toolsDigest: 'd1',
+          toolsCount: tools.length,
         })
-        .then([started, { type: 'ToolsDiscovered', data: { tools, digest: 'd1' } }]);
+        .then([started, { type: 'ToolsDiscovered', data: { tools, digest: 'd1', count: tools.length } }]);
     });
     it('does not record the same tools again on a later start', () => {
-      const discovered: ProviderEvent = { type: 'ToolsDiscovered', data: { tools, digest: 'd1' } };
+      const discovered: ProviderEvent = { type: 'ToolsDiscovered', data: { tools, digest: 'd1', count: tools.length } };
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
       spec
         .given([registered, requested(), started, discovered, stopped, requested()])
@@ -108,6 +109,7 @@ describe('Provider decider', () => {
           startupMs: 400,
           tools,
           toolsDigest: 'd1',
+          toolsCount: tools.length,
         })
         .then([{ ...started, data: { ...started.data, pid: 43 } } as ProviderEvent]);
     });
@@ -115,7 +117,7 @@ describe('Provider decider', () => {
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'user_request' } };
       spec
         .given([registered, requested(), stopped])
-        .when({ type: 'RecordStarted', pid: 42, protocolVersion: null, serverInfo: null, startupMs: 1, tools, toolsDigest: 'd1' })
+        .when({ type: 'RecordStarted', pid: 42, protocolVersion: null, serverInfo: null, startupMs: 1, tools, toolsDigest: 'd1', toolsCount: tools.length })
         .thenNothing();
     });
   });

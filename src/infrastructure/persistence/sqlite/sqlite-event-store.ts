@@ -17,6 +17,7 @@ import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
 import { assertMigrated, migrate, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
+import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
 /** Options of {@link SqliteEventStore} and {@link openSqliteEventStore}. */
@@ -85,7 +86,11 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     this.registry = options.registry;
     this.readonly = options.readonly ?? false;
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.db = new Database(path, { readonly: this.readonly, fileMustExist: this.readonly });
+    try {
+      this.db = new Database(path, { readonly: this.readonly, fileMustExist: this.readonly });
+    } catch (error) {
+      throw storeUnusable(path, error);
+    }
     try {
       this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       if (this.readonly) {
@@ -104,7 +109,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       }
     } catch (error) {
       this.db.close();
-      throw error;
+      throw storeUnusable(path, error);
     }
     this.streamVersion = this.db.prepare('SELECT stream_version FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1').pluck();
     this.head = this.db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
@@ -136,55 +141,71 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       return stored;
     } catch (error) {
       this.cache = undefined;
-      throw error;
+      throw this.failure(error);
     }
   }
 
   async readStream(streamId: string, options: ReadStreamOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
-    let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ?`;
-    const params: unknown[] = [streamId, options.fromVersion ?? 1];
-    if (options.toPosition !== undefined) {
-      sql += ' AND position <= ?';
-      params.push(options.toPosition);
+    try {
+      let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ?`;
+      const params: unknown[] = [streamId, options.fromVersion ?? 1];
+      if (options.toPosition !== undefined) {
+        sql += ' AND position <= ?';
+        params.push(options.toPosition);
+      }
+      if (options.since !== undefined) {
+        sql += ' AND occurred_at >= ?';
+        params.push(normaliseSince(options.since));
+      }
+      sql += this.typesAndLimit(params, options, 'stream_version');
+      return this.decodeAll(this.statement(sql).all(...params));
+    } catch (error) {
+      throw this.failure(error);
     }
-    if (options.since !== undefined) {
-      sql += ' AND occurred_at >= ?';
-      params.push(normaliseSince(options.since));
-    }
-    sql += this.typesAndLimit(params, options, 'stream_version');
-    return this.decodeAll(this.statement(sql).all(...params));
   }
 
   async readAll(options: ReadAllOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
-    let sql = `SELECT ${COLUMNS} FROM events WHERE position >= ?`;
-    const params: unknown[] = [options.fromPosition ?? 1];
-    if (options.streamPrefix !== undefined) {
-      // A range on the (stream_id, stream_version) index: every id from the prefix up to the next prefix.
-      sql += ' AND stream_id >= ? AND stream_id < ?';
-      params.push(options.streamPrefix, nextPrefix(options.streamPrefix));
+    try {
+      let sql = `SELECT ${COLUMNS} FROM events WHERE position >= ?`;
+      const params: unknown[] = [options.fromPosition ?? 1];
+      if (options.streamPrefix !== undefined) {
+        // A range on the (stream_id, stream_version) index: every id from the prefix up to the next prefix.
+        sql += ' AND stream_id >= ? AND stream_id < ?';
+        params.push(options.streamPrefix, nextPrefix(options.streamPrefix));
+      }
+      if (options.since !== undefined) {
+        sql += ' AND occurred_at >= ?';
+        params.push(normaliseSince(options.since));
+      }
+      sql += this.typesAndLimit(params, options, 'position');
+      return this.decodeAll(this.statement(sql).all(...params));
+    } catch (error) {
+      throw this.failure(error);
     }
-    if (options.since !== undefined) {
-      sql += ' AND occurred_at >= ?';
-      params.push(normaliseSince(options.since));
-    }
-    sql += this.typesAndLimit(params, options, 'position');
-    return this.decodeAll(this.statement(sql).all(...params));
   }
 
   async lastPosition(): Promise<number> {
     this.assertOpen();
-    return (this.head.get() as ChainHead | undefined)?.position ?? 0;
+    try {
+      return (this.head.get() as ChainHead | undefined)?.position ?? 0;
+    } catch (error) {
+      throw this.failure(error);
+    }
   }
 
   async verifyChain(): Promise<ChainVerification> {
     this.assertOpen();
-    const verifier = new ChainVerifier();
-    // One statement reads one snapshot, even while another connection appends; raw rows spare an object each.
-    const rows = this.statement(`SELECT ${RAW_COLUMNS} FROM events ORDER BY position`).raw().iterate() as IterableIterator<unknown[]>;
-    for (const row of rows) if (!verifier.nextColumns(row)) break;
-    return verifier.result();
+    try {
+      const verifier = new ChainVerifier();
+      // One statement reads one snapshot, even while another connection appends; raw rows spare an object each.
+      const rows = this.statement(`SELECT ${RAW_COLUMNS} FROM events ORDER BY position`).raw().iterate() as IterableIterator<unknown[]>;
+      for (const row of rows) if (!verifier.nextColumns(row)) break;
+      return verifier.result();
+    } catch (error) {
+      throw this.failure(error);
+    }
   }
 
   async close(): Promise<void> {
@@ -217,6 +238,12 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   }
 
   private readonly versionOf = (type: string): number => this.registry.currentVersion(type);
+
+  /** An SQLite failure names the file and says what to do; anything else (a conflict, a bad argument) passes as it is. */
+  private failure(error: unknown): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' && code.startsWith('SQLITE_') ? storeUnusable(this.db.name, error) : error;
+  }
 
   private startCheckpointer(path: string): void {
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
@@ -269,8 +296,28 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
  * `readonly` is set, in which case the file must exist and be migrated already.
  */
 export function openSqliteEventStore<E extends DomainEvent>(path: string, options: SqliteEventStoreOptions<E>): SqliteEventStore<E> {
-  if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  try {
+    if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  } catch (error) {
+    throw storeUnusable(path, error);
+  }
   return new SqliteEventStore(path, options);
+}
+
+/**
+ * Opens the store at `path` for writing (creating and migrating it when new), reads its newest event, and
+ * closes it: a cheap check that the file is a usable store, before anything is served. Throws
+ * StoreUnusable naming the file, the cause and what to do.
+ */
+export async function checkSqliteEventStore<E extends DomainEvent>(path: string, options: SqliteEventStoreOptions<E>): Promise<void> {
+  const store = openSqliteEventStore(path, { ...options, backgroundCheckpoint: false });
+  try {
+    await store.lastPosition();
+  } catch (error) {
+    throw storeUnusable(path, error);
+  } finally {
+    await store.close();
+  }
 }
 
 /** The smallest string above every string that starts with `prefix`. */

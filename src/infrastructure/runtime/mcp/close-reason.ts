@@ -6,19 +6,13 @@ import { assertNever } from '../../../domain/shared/decider.js';
  */
 export type StreamCloseReason =
   /** The provider ended its output: it exited or closed the stream itself. */
-  | { readonly kind: 'stdout_closed' }
-  /** A partial line grew beyond the limit, so the stream can no longer be framed. */
-  | { readonly kind: 'line_too_long'; readonly limitBytes: number }
-  | { readonly kind: 'read_failed'; readonly message: string }
-  | { readonly kind: 'write_failed'; readonly message: string };
+  { readonly kind: 'stdout_closed' } | { readonly kind: 'read_failed'; readonly message: string } | { readonly kind: 'write_failed'; readonly message: string };
 
 /** The reason in words, for error messages and logs. */
 export const describeCloseReason = (reason: StreamCloseReason): string => {
   switch (reason.kind) {
     case 'stdout_closed':
       return 'the provider closed its stdout';
-    case 'line_too_long':
-      return `a line on the provider's stdout exceeded ${reason.limitBytes} bytes`;
     case 'read_failed':
       return `reading the provider's stdout failed: ${reason.message}`;
     case 'write_failed':

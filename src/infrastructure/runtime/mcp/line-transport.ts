@@ -1,11 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import { LineReader, type LineItem } from '../../jsonrpc/line-reader.js';
+import { findMessageId } from '../../jsonrpc/message-ids.js';
 import { describeCloseReason, type StreamCloseReason } from './close-reason.js';
 
 /** Limits and hooks of a {@link LineTransport}. */
 export interface LineTransportOptions {
-  /** Longest partial line buffered before the stream counts as unusable (default 16 MiB). */
+  /**
+   * The longest message kept (default 16 MiB). A longer line is dropped as it streams in; when it is a
+   * response, its request fails with an error whose `data` is {@link OversizedMessage}.
+   */
   readonly maxLineBytes?: number;
   /** Skipped lines kept for diagnostics (default 10). */
   readonly keepSkipped?: number;
@@ -15,8 +20,22 @@ export interface LineTransportOptions {
   readonly onSkipped?: (line: string) => void;
 }
 
-const NEWLINE = 0x0a;
 const OPEN_BRACE = 0x7b;
+
+/** The `data` of the error a request gets when the provider's answer to it was too long to keep. */
+export interface OversizedMessage {
+  readonly oversizedMessage: { readonly bytes: number; readonly limitBytes: number };
+}
+
+/** Whether an error's `data` says the answer was too long (a fact this transport puts there, never the provider). */
+export const isOversizedMessage = (data: unknown): data is OversizedMessage => {
+  const fact = (data as Partial<OversizedMessage> | null)?.oversizedMessage;
+  return typeof fact?.bytes === 'number' && typeof fact.limitBytes === 'number';
+};
+
+// A response starts with its result or error (after jsonrpc and id, in whatever order the writer put
+// them); a request or notification names a method first. Only a response may fail a request of ours.
+const RESPONSE_START = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?(?:"id"\s*:\s*[^,{}]{1,300},\s*)?"(?:result|error)"\s*:/;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 const isBlank = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0d || code === 0xfeff;
@@ -24,8 +43,9 @@ const isBlank = (code: number): boolean => code === 0x20 || code === 0x09 || cod
 /**
  * MCP over a pair of byte streams (a child's stdout and stdin, a container's attached streams): one
  * JSON-RPC message per line. Lines that are not JSON-RPC messages (banners, stray logs) are skipped and
- * counted, never fatal. A partial line longer than `maxLineBytes` makes the stream unusable and closes the
- * transport. After close, the input is still drained (and discarded) so the provider never blocks on a
+ * counted, never fatal. A line longer than `maxLineBytes` is never held whole: it is dropped as it streams
+ * in, and when it was the answer to a request, that request fails (see {@link OversizedMessage}); the
+ * stream and the provider carry on. After close, the input is still drained (and discarded) so the provider never blocks on a
  * full pipe while it is being stopped.
  */
 export class LineTransport implements Transport {
@@ -42,8 +62,7 @@ export class LineTransport implements Transport {
   private readonly keepSkipped: number;
   private readonly maxSkippedChars: number;
   private readonly onSkipped: ((line: string) => void) | undefined;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly reader: LineReader;
   private skipped = 0;
   private readonly lastSkipped: string[] = [];
   private started = false;
@@ -57,6 +76,7 @@ export class LineTransport implements Transport {
     options: LineTransportOptions = {},
   ) {
     this.maxLineBytes = options.maxLineBytes ?? 16 * 1024 * 1024;
+    this.reader = new LineReader(this.maxLineBytes);
     this.keepSkipped = options.keepSkipped ?? 10;
     this.maxSkippedChars = options.maxSkippedChars ?? 500;
     this.onSkipped = options.onSkipped;
@@ -105,8 +125,7 @@ export class LineTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.reader.reset();
     try {
       this.output.end();
     } catch {
@@ -124,37 +143,26 @@ export class LineTransport implements Transport {
   }
 
   private readonly handleData = (chunk: Buffer): void => {
-    if (this.closed) return;
-    let start = 0;
-    let nl = chunk.indexOf(NEWLINE);
-    if (nl === -1) {
-      this.keep(chunk);
-      return;
-    }
-    if (this.pendingBytes > 0) {
-      this.pending.push(chunk.subarray(0, nl));
-      const line = Buffer.concat(this.pending, this.pendingBytes + nl).toString('utf8');
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.handleLine(line);
-      start = nl + 1;
-      nl = chunk.indexOf(NEWLINE, start);
-    }
-    while (nl !== -1 && !this.closed) {
-      this.handleLine(chunk.toString('utf8', start, nl));
-      start = nl + 1;
-      nl = chunk.indexOf(NEWLINE, start);
-    }
-    if (start < chunk.length && !this.closed) this.keep(chunk.subarray(start));
+    if (!this.closed) this.reader.push(chunk, this.handleItem);
   };
 
-  private keep(part: Buffer): void {
-    this.pendingBytes += part.length;
-    if (this.pendingBytes > this.maxLineBytes) {
-      this.fail({ kind: 'line_too_long', limitBytes: this.maxLineBytes });
+  private readonly handleItem = (item: LineItem): void => {
+    if (this.closed) return;
+    if (item.kind === 'line') this.handleLine(item.text);
+    else this.handleOversized(item);
+  };
+
+  /** An answer too long to keep fails its request (its id is at one end of the line); anything else is skipped. */
+  private handleOversized(item: Extract<LineItem, { kind: 'oversized' }>): void {
+    const id = RESPONSE_START.test(item.head) ? findMessageId(item.head, item.tail) : undefined;
+    if (id === undefined) {
+      this.skip(`[a line of ${item.bytes} bytes, over the limit of ${this.maxLineBytes}, was dropped] ${item.head.slice(0, 200)}`);
       return;
     }
-    this.pending.push(part);
+    const data: OversizedMessage = { oversizedMessage: { bytes: item.bytes, limitBytes: this.maxLineBytes } };
+    const message = `the provider's answer of ${item.bytes} bytes exceeds the limit of ${this.maxLineBytes} bytes`;
+    const failed: JSONRPCMessage = { jsonrpc: '2.0', id, error: { code: ErrorCode.InternalError, message, data } };
+    queueMicrotask(() => this.deliver(failed));
   }
 
   private handleLine(line: string): void {
@@ -203,12 +211,7 @@ export class LineTransport implements Transport {
 
   private readonly handleEnd = (): void => {
     if (this.closed) return;
-    if (this.pendingBytes > 0) {
-      const last = Buffer.concat(this.pending, this.pendingBytes).toString('utf8');
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.handleLine(last);
-    }
+    this.reader.end(this.handleItem);
     if (this.closed) return;
     this.closeReason = { kind: 'stdout_closed' };
     void this.close();

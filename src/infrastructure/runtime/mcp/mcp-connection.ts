@@ -1,6 +1,8 @@
 import type { Logger } from '../../../application/ports/logger.js';
 import type { CallOptions, ProviderConnection, ProviderDiagnostics, ProviderExit, ToolCallResult } from '../../../application/ports/provider-runtime.js';
 import { DomainError } from '../../../domain/shared/errors.js';
+import { redactSecrets } from '../../../domain/shared/redact.js';
+import { formatBytes } from '../../../domain/shared/utf8.js';
 import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
 import { describeCloseReason, streamBroke } from './close-reason.js';
 import { McpSession, type McpSessionOptions, type OpenOutcome, type RequestFailure } from './mcp-session.js';
@@ -24,6 +26,8 @@ export interface McpConnectionParts {
   readonly streams: ProviderStreams;
   /** The runtime's wording of a failed start (a process runtime speaks of commands and working directories). */
   readonly startFailed: StartFailureReport;
+  /** Values never to let out (the provider's env values, expanded `${VAR}`s): see {@link redactSecrets}. */
+  readonly secrets?: readonly string[];
 }
 
 type Ended = LifecycleExit & { readonly expected: boolean };
@@ -54,11 +58,15 @@ export class McpConnection implements ProviderConnection {
   /** Resolves once the provider ended and every in-flight call has been failed. */
   private readonly finished: Promise<void>;
   private reportExit: (exit: ProviderExit) => void = noop;
+  /** Provider output passes through this before it is stored or shown. */
+  private readonly redact: (text: string) => string;
   /** Calls sent and not yet answered. */
   private inFlight = 0;
 
   constructor(parts: McpConnectionParts, options: McpConnectionOptions = {}) {
     this.provider = parts.provider;
+    const secrets = parts.secrets ?? [];
+    this.redact = (text) => redactSecrets(text, secrets);
     this.lifecycle = parts.lifecycle;
     this.startFailed = parts.startFailed;
     this.pid = parts.lifecycle.pid;
@@ -101,7 +109,7 @@ export class McpConnection implements ProviderConnection {
     const exit = this.end ?? NOT_ENDED;
     const byItself = exit.launchError === null && !exit.endedByRuntime;
     const closeReason = this.session.closeReason;
-    const protocolError = closeReason !== null ? describeCloseReason(closeReason) : (failed?.message ?? 'the provider exited during start');
+    const protocolError = closeReason !== null ? describeCloseReason(closeReason) : this.redact(failed?.message ?? 'the provider exited during start');
     return this.startFailed({
       ...(exit.launchError !== null ? { launchError: exit.launchError } : {}),
       exitCode: byItself ? exit.exitCode : null,
@@ -110,7 +118,7 @@ export class McpConnection implements ProviderConnection {
       timeoutMs,
       pendingStep: settled.ok ? 'tools/list' : settled.step,
       protocolError: byItself || timedOut ? undefined : protocolError,
-      stderrTail: this.stderr.tail(),
+      stderrTail: this.stderrTail(),
       skippedStdoutLines: this.session.skippedLines,
     });
   }
@@ -137,10 +145,18 @@ export class McpConnection implements ProviderConnection {
     if (failure.kind === 'timeout') {
       return new DomainError('TIMEOUT', `'${tool}' on '${provider}' did not answer within ${timeoutMs} ms`, { provider, tool, retryable: true });
     }
+    if (failure.kind === 'too_large') {
+      return new DomainError(
+        'RESULT_TOO_LARGE',
+        `'${tool}' on '${provider}' answered with ${formatBytes(failure.bytes)}, over the ${formatBytes(failure.limitBytes)} the hangar reads from a provider`,
+        { provider, tool, retryable: false },
+      );
+    }
     if (failure.kind === 'refused' && this.end === null) {
       // The session is fine: the provider answered with a JSON-RPC error or a malformed result.
       const code = failure.invalidParams ? 'INVALID_ARGUMENTS' : 'INTERNAL_ERROR';
-      return new DomainError(code, `'${provider}' refused '${tool}': ${failure.message}`, { provider, tool, retryable: false, cause: failure.message });
+      const said = this.redact(failure.message);
+      return new DomainError(code, `'${provider}' refused '${tool}': ${said}`, { provider, tool, retryable: false, cause: said });
     }
     if (this.stopping) return this.unavailable(tool);
     await this.finished; // bounded: a broken session gets its provider killed (handleSessionClosed)
@@ -153,7 +169,7 @@ export class McpConnection implements ProviderConnection {
       tool,
       exitCode: exit.exitCode,
       signal: exit.signal,
-      stderrTail: this.stderr.tail(),
+      stderrTail: this.stderrTail(),
       retryable: true,
     });
   }
@@ -177,10 +193,10 @@ export class McpConnection implements ProviderConnection {
       throw new DomainError('TIMEOUT', `'${this.provider}' did not answer ping within ${timeoutMs} ms`, { provider: this.provider, retryable: true });
     }
     if (failure.kind !== 'refused') throw this.unavailable();
-    throw new DomainError('PROVIDER_UNAVAILABLE', `'${this.provider}' answered ping with an error: ${failure.message}`, {
+    throw new DomainError('PROVIDER_UNAVAILABLE', `'${this.provider}' answered ping with an error: ${this.redact(failure.message)}`, {
       provider: this.provider,
       retryable: true,
-      cause: failure.message,
+      cause: this.redact(failure.message),
     });
   }
 
@@ -198,8 +214,13 @@ export class McpConnection implements ProviderConnection {
     await this.finished;
   }
 
+  /** The provider's last words on stderr, secrets removed. */
+  private stderrTail(): string {
+    return this.redact(this.stderr.tail());
+  }
+
   diagnostics(): ProviderDiagnostics {
-    return { stderrTail: this.stderr.tail(), skippedStdoutLines: this.session.skippedLines, lastSkippedLines: this.session.lastSkippedLines() };
+    return { stderrTail: this.stderrTail(), skippedStdoutLines: this.session.skippedLines, lastSkippedLines: this.session.lastSkippedLines().map(this.redact) };
   }
 
   private handleSessionClosed(): void {
@@ -221,7 +242,7 @@ export class McpConnection implements ProviderConnection {
     const { exitCode, signal, expected } = this.end;
     this.log?.debug('provider exited', { exitCode, signal, expected });
     // After the in-flight calls' rejections have been delivered (microtasks), not before.
-    const info: ProviderExit = { exitCode, signal, stderrTail: this.stderr.tail(), expected, interruptedCalls };
+    const info: ProviderExit = { exitCode, signal, stderrTail: this.stderrTail(), expected, interruptedCalls };
     setImmediate(() => this.reportExit(info));
   }
 }

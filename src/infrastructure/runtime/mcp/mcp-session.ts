@@ -8,7 +8,7 @@ import type { CallOptions, ToolCallResult } from '../../../application/ports/pro
 import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
 import { VERSION } from '../../../version.js';
 import type { StreamCloseReason } from './close-reason.js';
-import { LineTransport } from './line-transport.js';
+import { isOversizedMessage, LineTransport } from './line-transport.js';
 import type { HandshakeStep } from './start-failure.js';
 
 /** Settings of an {@link McpSession}; all optional. */
@@ -45,7 +45,9 @@ export type RequestFailure =
   /** The provider answered with a JSON-RPC error or a malformed result; the session is still open. */
   | { readonly kind: 'refused'; readonly invalidParams: boolean; readonly message: string }
   /** The session closed before an answer came (see `closeReason`). */
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /** The answer was longer than the session keeps; it was dropped, the session is still open. */
+  | { readonly kind: 'too_large'; readonly bytes: number; readonly limitBytes: number };
 
 /** A request's answer, or why there is none. */
 export type RequestOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: RequestFailure };
@@ -174,6 +176,7 @@ export class McpSession {
   private failure(error: unknown, signal?: AbortSignal): RequestFailure {
     if (signal?.aborted) return { kind: 'cancelled' };
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return { kind: 'timeout' };
+    if (error instanceof McpError && isOversizedMessage(error.data)) return { kind: 'too_large', ...error.data.oversizedMessage };
     if (this.transport.isClosed) return { kind: 'closed' };
     const invalidParams = error instanceof McpError && error.code === ErrorCode.InvalidParams;
     return { kind: 'refused', invalidParams, message: message(error) };

@@ -32,6 +32,7 @@ export class ProcessProviderRuntime implements ProviderRuntime<SubprocessLaunch>
         provider,
         lifecycle: new ChildLifecycle(child, this.options.stopGraceMs ?? 2000, log),
         streams: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
+        ...(options.secrets ? { secrets: options.secrets } : {}),
         startFailed: (facts) => startFailed(provider, { ...facts, command, cwd, cwdExists: facts.launchError === undefined ? undefined : existsSync(cwd) }),
       },
       this.options,
