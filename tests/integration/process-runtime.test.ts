@@ -85,7 +85,7 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
   it('follows nextCursor through every page of tools/list', () => {
     assert.deepEqual(
       conn.tools.map((t) => t.name),
-      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'raw'],
+      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'raw', 'big', 'leak'],
     );
   });
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -17,7 +17,7 @@ import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
 import { assertMigrated, migrate, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
-import { storeUnusable } from './store-problems.js';
+import { StoreUnusable, storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
 /** Options of {@link SqliteEventStore} and {@link openSqliteEventStore}. */
@@ -310,6 +310,21 @@ export function openSqliteEventStore<E extends DomainEvent>(path: string, option
  * StoreUnusable naming the file, the cause and what to do.
  */
 export async function checkSqliteEventStore<E extends DomainEvent>(path: string, options: SqliteEventStoreOptions<E>): Promise<void> {
+  // SQLite opens a file it cannot write read-only without a word, and a store in WAL mode only fails at
+  // its first write: ask the file system first (read-only mode, an immutable file, a read-only mount).
+  for (const target of [path, dirname(path)]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue; // created below, with its folder
+      throw new StoreUnusable(
+        path,
+        `${target === path ? 'the file' : 'its folder'} cannot be written (${code ?? 'error'})`,
+        'make the file and its folder writable by this user, or set event_store.path elsewhere',
+      );
+    }
+  }
   const store = openSqliteEventStore(path, { ...options, backgroundCheckpoint: false });
   try {
     await store.lastPosition();
