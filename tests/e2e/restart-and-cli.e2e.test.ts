@@ -142,6 +142,17 @@ describe('configuration errors', () => {
     assert.equal(existsSync(join(dir, 'data')), false, 'no event store was created');
   });
 
+  it('refuses a recursive YAML alias as a config problem at its line, exit 2, not a stack overflow', async () => {
+    const dir = dirs.make();
+    const path = writeConfig(dir, ['providers:', '  math:', '    command: [node, server.js]', '    env: &env', '      SELF: *env', ''].join('\n'), 'loop.yaml');
+    for (const command of ['validate', 'serve']) {
+      const result = await cli(command, '--config', path);
+      assert.equal(result.code, 2, `${command}: ${result.stderr}`);
+      assert.match(result.stderr, /loop\.yaml:5:13 providers\.math\.env\.SELF: recursive alias \*env: it is inside the node anchored &env \(line 4\)/);
+      assert.doesNotMatch(result.stderr, /call stack/);
+    }
+  });
+
   it('accepts a valid config', async () => {
     const dir = dirs.make();
     const path = writeConfig(dir, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`, 'good.yaml');

@@ -1,5 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,64 @@ export const connectHangar = async (configPath: string, env: Record<string, stri
     stderr: () => stderr,
     call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallResult,
     close: () => client.close(),
+  };
+};
+
+/** A JSON-RPC response as a raw client reads it. */
+export interface RawAnswer {
+  readonly id: number;
+  readonly result?: CallResult;
+  readonly error?: { readonly code: number; readonly message: string };
+}
+
+/** The built hangar spoken to in raw JSON-RPC lines. */
+export interface RawHangar {
+  /** Writes `line` (one JSON-RPC request, without its newline) and resolves with the response carrying `id`. */
+  request(id: number, line: string): Promise<RawAnswer>;
+  /** Everything the hangar wrote to stderr so far. */
+  stderr(): string;
+  /** Closes stdin (the hangar shuts down) and waits for the exit code. */
+  close(): Promise<number | null>;
+}
+
+/**
+ * Spawns the built hangar over stdio and initializes it by hand, for requests the SDK's client cannot send:
+ * it serializes with JSON.stringify, which overflows on a value nested some thousands of levels deep.
+ */
+export const connectRaw = async (configPath: string, env: Record<string, string> = {}): Promise<RawHangar> => {
+  const child = spawn(process.execPath, [HANGAR_MAIN, 'serve', '--config', configPath], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_LOG_LEVEL: 'warn', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const waiting = new Map<number, (answer: RawAnswer) => void>();
+  let stderr = '';
+  let pending = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+      const message = JSON.parse(pending.slice(0, end)) as Partial<RawAnswer>;
+      pending = pending.slice(end + 1);
+      if (typeof message.id === 'number') waiting.get(message.id)?.(message as RawAnswer);
+    }
+  });
+  const request: RawHangar['request'] = (id, line) =>
+    new Promise((resolve, reject) => {
+      waiting.set(id, resolve);
+      void exited.then((code) => reject(new Error(`the hangar exited (${code}) before answering ${id}; stderr: ${stderr}`)));
+      child.stdin.write(`${line}\n`);
+    });
+  const initialize = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'hangar-e2e-raw', version: '1.0.0' } };
+  await request(0, JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: initialize }));
+  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
+  return {
+    request,
+    stderr: () => stderr,
+    close: () => {
+      child.stdin.end();
+      return exited;
+    },
   };
 };
 

@@ -57,7 +57,7 @@ export const invokeTool = (deps: InvokeToolDeps) => {
         cmd.tool,
         tools.map((t) => t.name),
       );
-    const problems = validator.validate(tool.inputSchema, cmd.arguments);
+    const problems = validator.validate(tool.inputSchema, cmd.arguments, `${id}.${cmd.tool}`);
     if (problems.length > 0) {
       throw new DomainError('INVALID_ARGUMENTS', `arguments do not fit ${id}.${cmd.tool}: ${problems.join('; ')}`, {
         provider: id,

@@ -7,6 +7,7 @@ import { providerId, type ProviderId } from '../../domain/shared/ids.js';
 import { DEFAULT_RATE_LIMIT, configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
 import { expandEnv, type Expansion, type RawProblem } from './expand-env.js';
 import { checkStructure, stripUnavailable } from './structural-checks.js';
+import { recursiveAliases } from './yaml-aliases.js';
 import { positionOf, toPosition } from './yaml-position.js';
 import { configErrorMap, zodProblems } from './zod-problems.js';
 
@@ -46,6 +47,18 @@ export const loadConfig = (path: string, env: Env = process.env): ConfigResult =
     );
   }
 
+  // A recursive alias would make the value circular, and every walk below would exhaust the stack.
+  const recursive = recursiveAliases(doc, source);
+  if (recursive.length > 0) {
+    return fail(
+      recursive.map((alias) => ({
+        path: formatPath(alias.path),
+        ...toPosition(lines, alias.offset),
+        message: `recursive alias *${alias.anchor}: it is inside the node anchored &${alias.anchor}${atLine(lines, alias.anchorOffset)}, so its value would contain itself`,
+      })),
+    );
+  }
+
   let raw: unknown;
   try {
     raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
@@ -70,6 +83,11 @@ export const loadConfig = (path: string, env: Env = process.env): ConfigResult =
   }
   const written = { raw: stripped.value, expansions: expanded.expansions };
   return { ok: true, config: { ...toHangarConfig(parsed.data, sourcePath, env, written), rateLimit: rateLimit.value } };
+};
+
+const atLine = (lines: LineCounter, offset: number | undefined): string => {
+  const { line } = toPosition(lines, offset);
+  return line === null ? '' : ` (line ${line})`;
 };
 
 const readError = (error: unknown): string => {

@@ -16,11 +16,20 @@ export const toolNameSchema = z
 const MAX_ARGUMENT_BYTES = 1024 * 1024;
 const MAX_DEPTH = 32;
 
-const depthOf = (value: unknown, depth = 0): number => {
-  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return depth;
-  let deepest = depth;
-  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child, depth + 1));
-  return deepest;
+/**
+ * Whether some value inside `value` sits more than `limit` levels down (the object's own entries are level 1).
+ * A loop, not recursion, that stops at the first value too deep: arguments nested 100,000 levels deep cost no
+ * more than 33 levels and never exhaust the stack. It runs before anything recursive looks at the arguments
+ * (`JSON.stringify` below, the arguments digest, Ajv).
+ */
+export const nestedDeeperThan = (value: unknown, limit: number): boolean => {
+  const stack: { readonly value: unknown; readonly depth: number }[] = [{ value, depth: 0 }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (next.depth > limit) return true;
+    if (next.value === null || typeof next.value !== 'object') continue;
+    for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
 };
 
 /** Tool arguments: a JSON object of at most 1 MiB and nesting depth 32. */
@@ -28,8 +37,9 @@ export const toolArgumentsSchema = z
   .record(z.string(), z.unknown())
   .default({})
   .superRefine((value, ctx) => {
-    if (Buffer.byteLength(JSON.stringify(value)) > MAX_ARGUMENT_BYTES) ctx.addIssue({ code: 'custom', message: 'arguments exceed 1 MiB as JSON' });
-    else if (depthOf(value) > MAX_DEPTH) ctx.addIssue({ code: 'custom', message: `arguments are nested deeper than ${MAX_DEPTH} levels` });
+    // Depth first: JSON.stringify recurses, and overflows the stack on a value some thousands of levels deep.
+    if (nestedDeeperThan(value, MAX_DEPTH)) ctx.addIssue({ code: 'custom', message: `arguments are nested deeper than ${MAX_DEPTH} levels` });
+    else if (Buffer.byteLength(JSON.stringify(value)) > MAX_ARGUMENT_BYTES) ctx.addIssue({ code: 'custom', message: 'arguments exceed 1 MiB as JSON' });
   })
   .describe("The tool's arguments, an object that fits the tool's inputSchema");
 

@@ -240,6 +240,40 @@ describe('loadConfig: each kind of problem names its path and line', () => {
     only(problems('retry: {}\nproviders: {}\nretry: {}\n'), '', 3, /^YAML syntax error: .*unique/);
   });
 
+  it('reports a recursive alias at the alias, naming its anchor, instead of overflowing the stack', () => {
+    only(
+      problems('a: &x [ *x ]\nproviders: {}\n'),
+      'a[0]',
+      1,
+      'recursive alias *x: it is inside the node anchored &x (line 1), so its value would contain itself',
+    );
+    const ancestor = [
+      'providers:',
+      '  m:',
+      '    command: [node]',
+      '    tools:',
+      '      - name: t',
+      '        inputSchema: &schema',
+      '          type: object',
+      '          properties:',
+      '            child: *schema',
+      '',
+    ].join('\n');
+    const problem = only(
+      problems(ancestor),
+      'providers.m.tools[0].inputSchema.properties.child',
+      9,
+      /^recursive alias \*schema: .*anchored &schema \(line 6\)/,
+    );
+    assert.equal(problem.column, 20);
+  });
+
+  it('still accepts aliases that do not contain themselves', () => {
+    const config = ok(loadConfig(writeConfig('providers:\n  a: &p { command: &cmd [node, a.js] }\n  b: { command: *cmd }\n  c: *p\n'), {}));
+    assert.deepEqual([...config.providers.keys()], ['a', 'b', 'c']);
+    assert.deepEqual(config.providers.get(providerId('b'))?.launch.command, ['node', 'a.js']);
+  });
+
   it('reports a top level that is not a map', () => {
     only(problems('- a\n- b\n'), '', 1, 'expected a map at the top level, got a list');
   });

@@ -56,7 +56,8 @@ export class StderrTail {
     let text = (this.chunks[0] as Buffer).toString('utf8');
     // A cut through a multi-byte character decodes as U+FFFD at the start: drop it.
     if (this.total > this.kept) text = text.replace(/^\uFFFD+/, '');
-    text = text.replace(/\s+$/, '');
+    // trimEnd, not /\s+$/: that regex backtracks quadratically over a long run of blanks followed by a non-blank.
+    text = text.trimEnd();
     const lines = text.split('\n');
     return lines.length > this.maxLines ? lines.slice(-this.maxLines).join('\n') : text;
   }
