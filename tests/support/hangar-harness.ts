@@ -90,6 +90,10 @@ export interface RawAnswer {
 export interface RawHangar {
   /** Writes `line` (one JSON-RPC request, without its newline) and resolves with the response carrying `id`. */
   request(id: number, line: string): Promise<RawAnswer>;
+  /** Writes `line` (one line, without its newline; anything at all) and resolves once it was written. */
+  send(line: string): Promise<void>;
+  /** The ids of every response so far, in order (the initialize exchange's 0 included). */
+  answered(): readonly unknown[];
   /** Everything the hangar wrote to stderr so far. */
   stderr(): string;
   /** Closes stdin (the hangar shuts down) and waits for the exit code. */
@@ -107,6 +111,7 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waiting = new Map<number, (answer: RawAnswer) => void>();
+  const answered: unknown[] = [];
   let stderr = '';
   let pending = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -115,6 +120,7 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
     for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
       const message = JSON.parse(pending.slice(0, end)) as Partial<RawAnswer>;
       pending = pending.slice(end + 1);
+      answered.push(message.id);
       if (typeof message.id === 'number') waiting.get(message.id)?.(message as RawAnswer);
     }
   });
@@ -129,6 +135,8 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
   child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
   return {
     request,
+    send: (line) => new Promise((resolve) => child.stdin.write(`${line}\n`, () => resolve())),
+    answered: () => [...answered],
     stderr: () => stderr,
     close: () => {
       child.stdin.end();

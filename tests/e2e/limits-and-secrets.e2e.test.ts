@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import {
   FAULTY_SERVER,
-  HANGAR_MAIN,
+  connectRaw,
   MATH_SERVER,
   connectHangar,
   errorOf,
@@ -19,36 +18,6 @@ import {
 const MIB = 1024 * 1024;
 const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
 
-type Line = { id?: unknown; result?: unknown; error?: { code: number; message: string } };
-
-/** The built hangar over raw stdio, for messages the SDK client would never send. */
-const rawHangar = (configPath: string) => {
-  const child = spawn(process.execPath, [HANGAR_MAIN, 'serve', '--config', configPath], { env: { ...process.env, MCP_LOG_LEVEL: 'warn', ...UNLIMITED } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const lines = (): Line[] =>
-    stdout
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as Line);
-  const answer = async (id: unknown): Promise<Line> => {
-    let found: Line | undefined;
-    await eventually(async () => (found = lines().find((l) => l.id === id)) !== undefined, 15_000);
-    return found as Line;
-  };
-  const send = (text: string) => new Promise<void>((resolve) => child.stdin.write(`${text}\n`, () => resolve()));
-  return { child, answer, send, lines, stderr: () => stderr };
-};
-
-const initialize = (id: number) =>
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id,
-    method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-  });
 const add = (id: number, a: number) =>
   JSON.stringify({
     jsonrpc: '2.0',
@@ -63,40 +32,32 @@ describe('no client message kills or deafens the hangar', { timeout: 120_000 }, 
   const config = writeConfig(dir.path, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n    idle_ttl_s: 0\n`);
 
   it('answers oversized, broken, batched and wrongly shaped messages with the JSON-RPC error for their id, and serves the next one', async () => {
-    const hangar = rawHangar(config);
+    const hangar = await connectRaw(config, UNLIMITED);
     try {
-      await hangar.send(initialize(1));
-      await hangar.answer(1);
-      await hangar.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
       // The official SDK writes a request's id after its params: 20 MB and just over 10 MB, id at the end.
       for (const [id, size] of [
         [2, 20 * MIB],
         [3, 10 * MIB + 10 * 1024],
       ] as const) {
         const params = { name: 'registry_invoke', arguments: { provider: 'math', tool: 'add', arguments: { a: 1, b: 2, pad: 'x'.repeat(size) } } };
-        await hangar.send(JSON.stringify({ method: 'tools/call', params, jsonrpc: '2.0', id }));
-        const refused = await hangar.answer(id);
+        const refused = await hangar.request(id, JSON.stringify({ method: 'tools/call', params, jsonrpc: '2.0', id }));
         assert.equal(refused.error?.code, -32600);
         assert.match(refused.error?.message ?? '', /exceeds the limit of 8388608 bytes \(limits\.max_message_bytes\)/);
       }
-      await hangar.send('{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"registry_list"'); // cut short: not JSON
-      assert.equal((await hangar.answer(4)).error?.code, -32700);
-      await hangar.send('[{"jsonrpc":"2.0","id":5,"method":"ping"},{"jsonrpc":"2.0","id":6,"method":"ping"}]');
-      for (const id of [5, 6]) assert.match((await hangar.answer(id)).error?.message ?? '', /batches are not supported/);
-      await hangar.send('{"jsonrpc":"1.0","id":7,"method":"ping"}');
-      assert.equal((await hangar.answer(7)).error?.code, -32600);
+      const cut = await hangar.request(4, '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"registry_list"'); // cut short: not JSON
+      assert.equal(cut.error?.code, -32700);
+      const batch = hangar.request(6, '[{"jsonrpc":"2.0","id":5,"method":"ping"},{"jsonrpc":"2.0","id":6,"method":"ping"}]');
+      assert.match((await batch).error?.message ?? '', /batches are not supported/);
+      assert.equal((await hangar.request(7, '{"jsonrpc":"1.0","id":7,"method":"ping"}')).error?.code, -32600);
       await hangar.send('{"jsonrpc":"2.0","id":{"not":"an id"},"method":"ping"}');
       await hangar.send('not json at all');
-      await hangar.send(add(8, 41));
-      const served = await hangar.answer(8);
-      assert.deepEqual((served.result as { structuredContent?: unknown }).structuredContent, { result: 42 }, 'the next message is served');
-      assert.equal(hangar.child.exitCode, null, 'still running');
-      const answered = hangar.lines().map((l) => l.id);
-      assert.deepEqual(answered, [1, 2, 3, 4, 5, 6, 7, 8], 'a message without a usable id is only logged');
+      const served = await hangar.request(8, add(8, 41));
+      assert.deepEqual(served.result?.structuredContent, { result: 42 }, 'the next message is served');
+      assert.deepEqual(hangar.answered(), [0, 2, 3, 4, 5, 6, 7, 8], 'a message without a usable id is only logged');
       const logged = hangar.stderr();
       for (const what of ['over the size limit', 'not JSON', 'JSON-RPC batch', 'not a JSON-RPC 2.0 message']) assert.match(logged, new RegExp(what));
     } finally {
-      hangar.child.stdin.end();
+      assert.equal(await hangar.close(), 0, 'it never stopped serving');
     }
   });
 
