@@ -36,6 +36,7 @@ import { createLogger } from './infrastructure/logging/pino-logger.js';
 import { RxjsEventBus } from './infrastructure/messaging/rxjs-event-bus.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { endOrphanedProviderProcesses } from './infrastructure/runtime/process/proc-sweep.js';
 import { ProcessProviderRuntime } from './infrastructure/runtime/process/process-provider-runtime.js';
 import { runtimeByMode } from './infrastructure/runtime/runtime-by-mode.js';
 import { sha256Hasher, systemClock, systemIds, systemScheduler } from './infrastructure/system/system-clock.js';
@@ -198,6 +199,18 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
 };
 
 /**
+ * The processes of this machine's hangars that died with their watchdog (both SIGKILLed, say) are ended at
+ * the next boot of any hangar, as `openInstance` closes in the records what dead hangars left running: one
+ * /proc scan per boot, before this hangar starts anything that a leftover might stand in the way of (a
+ * port, a lock file), and whether or not it ever starts a provider.
+ */
+const endLeftovers = (logger: Logger): void => {
+  const { signalled, refused } = endOrphanedProviderProcesses();
+  if (signalled.length > 0) logger.info('ended provider processes left by hangars that died', { pids: signalled });
+  if (refused.length > 0) logger.warn('not permitted to end provider processes left by hangars that died', { pids: refused });
+};
+
+/**
  * Claims a seat in the event store, rebuilds the read model, opens the instance (closing what dead
  * hangars left running, registering the configured providers) and starts the sweeps.
  */
@@ -236,6 +249,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
   const logger = c.get<Logger>(T.Logger);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   const seat = lease;
+  if (overrides.runtime === undefined) endLeftovers(logger);
 
   const live = c.get<LiveProviders>(T.Live);
   const stop = c.get<StopProvider>(T.Stop);

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { thisRun } from '../../src/infrastructure/runtime/process/proc-sweep.js';
 import { ProcessProviderRuntime } from '../../src/infrastructure/runtime/process/process-provider-runtime.js';
+import { formatRun } from '../../src/infrastructure/runtime/process/process-marker.js';
 import type { ProviderConnection, ProviderExit, SubprocessLaunch } from '../../src/application/ports/provider-runtime.js';
 import { providerId } from '../../src/domain/shared/ids.js';
 import { withoutCreationTimes } from '../support/normalise.js';
@@ -85,7 +87,7 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
   it('follows nextCursor through every page of tools/list', () => {
     assert.deepEqual(
       conn.tools.map((t) => t.name),
-      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'raw', 'big', 'leak'],
+      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'spawn_escapee', 'raw', 'big', 'leak'],
     );
   });
 
@@ -315,6 +317,35 @@ describe('ProcessProviderRuntime crashes and stops', () => {
   });
 });
 
+describe('ProcessProviderRuntime ends what a provider started outside its group (Linux /proc)', { skip: process.platform !== 'linux' }, () => {
+  const escapee = async (conn: ProviderConnection, doubleFork: boolean): Promise<number> =>
+    (((await conn.callTool('spawn_escapee', { double_fork: doubleFork }, { timeoutMs: 5000 })).structuredContent ?? {}) as { pid: number }).pid;
+  const markerOf = (pid: number): string | undefined =>
+    readFileSync(`/proc/${pid}/environ`, 'latin1')
+      .split('\0')
+      .find((entry) => entry.startsWith('MCP_HANGAR_PROCESS='));
+
+  it("marks each start apart, and a stop ends only that start's escapees, setsid and daemonised alike", async () => {
+    const first = await runtime.start(P, faulty(), startOptions);
+    const second = await runtime.start(P, faulty(), startOptions);
+    const firstEscapees = [await escapee(first, false), await escapee(first, true)];
+    const secondEscapees = [await escapee(second, false), await escapee(second, true)];
+    assert.ok([...firstEscapees, ...secondEscapees].every(isAlive));
+    assert.match(
+      markerOf(firstEscapees[1]!) ?? '',
+      new RegExp(`^MCP_HANGAR_PROCESS=${formatRun(thisRun()!).replaceAll('.', '\\.')}/p/\\d+$`),
+      'this run, provider p',
+    );
+    assert.equal(markerOf(firstEscapees[1]!), markerOf(first.pid!), 'a daemon inherits the marker of the start it came from');
+    assert.notEqual(markerOf(first.pid!), markerOf(second.pid!));
+    await first.stop();
+    for (const pid of firstEscapees) assert.ok(await waitUntilDead(pid, 500), `escapee ${pid} was ended with its provider`);
+    assert.ok(secondEscapees.every(isAlive), "the other start's escapees are left alone");
+    assert.equal((await rejection(second.callTool('crash', {}, { timeoutMs: 5000 }))).code, 'PROVIDER_CRASHED');
+    for (const pid of secondEscapees) assert.ok(await waitUntilDead(pid, 500), `escapee ${pid} was ended when its provider crashed`);
+  });
+});
+
 describe('providers die with the hangar', () => {
   const script = (body: string) => `
     import { ProcessProviderRuntime } from ${JSON.stringify(`file://${RUNTIME_JS}`)};
@@ -348,6 +379,17 @@ describe('providers die with the hangar', () => {
       setTimeout(() => process.exit(0), 50);`);
     const grandchild = Number(await firstLine(hangar));
     assert.ok(await waitUntilDead(grandchild), 'the provider group was killed on exit');
+  });
+
+  it('normal exit of the hangar: what its providers started in sessions of their own is killed too', { skip: process.platform !== 'linux' }, async () => {
+    const hangar = runHangar(`
+      const c = await start(['node', ${JSON.stringify(FAULTY)}]);
+      const r = await c.callTool('spawn_escapee', { double_fork: true }, { timeoutMs: 2000 });
+      console.log(r.structuredContent.pid);
+      setTimeout(() => process.exit(0), 50);`);
+    const escapee = Number(await firstLine(hangar));
+    // The exit hook, not the watchdog: the escapee shrugs off the watchdog's SIGTERM for its 1.5 s grace period.
+    assert.ok(await waitUntilDead(escapee, 1000), 'the exit hook ended the escapee');
   });
 
   it('an idle provider does not keep the hangar alive', async () => {

@@ -39,3 +39,26 @@ export const processesWithMarker = (marker: string): number[] => processesWhose(
 
 /** Pids of live processes whose command line contains `tag`. */
 export const processesTagged = (tag: string): number[] => processesWhose('cmdline', tag);
+
+/** Pids of live processes whose parent is `pid` (Linux /proc). */
+export const childrenOf = (pid: number): number[] =>
+  readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid && isAlive(Number(entry));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+
+/** The command line of `pid`, arguments joined by spaces; empty when it is gone. */
+export const commandLineOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+};

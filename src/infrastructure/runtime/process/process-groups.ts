@@ -1,12 +1,16 @@
 import { GroupWatchdog } from './group-watchdog.js';
+import { killMarked, thisRun } from './proc-sweep.js';
 
 // Provider process groups still alive; killed synchronously if the hangar exits normally, and by the
-// watchdog process if the hangar dies without running any exit hook (SIGKILL, OOM kill).
+// watchdog process if the hangar dies without running any exit hook (SIGKILL, OOM kill). Both also end
+// every process still carrying one of this hangar run's markers, wherever it went.
 const livePids = new Set<number>();
 const watchdog = new GroupWatchdog();
 let exitHookInstalled = false;
 const killLiveGroups = (): void => {
   for (const pid of livePids) signalGroup(pid, 'SIGKILL');
+  const run = thisRun();
+  if (run) killMarked({ kind: 'run', run });
 };
 /** A provider's process group started: killed with the hangar, however the hangar ends. */
 export const track = (pid: number): void => {

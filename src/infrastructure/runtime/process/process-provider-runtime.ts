@@ -3,6 +3,7 @@ import type { ProviderConnection, ProviderRuntime, StartOptions, SubprocessLaunc
 import type { ProviderId } from '../../../domain/shared/ids.js';
 import { McpConnection, type McpConnectionOptions } from '../mcp/mcp-connection.js';
 import { ChildLifecycle } from './child-lifecycle.js';
+import { nextProviderMarker } from './proc-sweep.js';
 import { loadExeca, spawnProvider } from './spawn.js';
 import { startFailed } from './start-hints.js';
 
@@ -13,7 +14,8 @@ export interface ProcessRuntimeOptions extends McpConnectionOptions {
 }
 
 /**
- * Runs `mode: subprocess` providers: a child process in its own process group, speaking MCP over
+ * Runs `mode: subprocess` providers: a child process in its own process group, marked in its environment
+ * (process-marker.ts) so that what it starts in other groups or sessions is found too, speaking MCP over
  * newline-delimited JSON-RPC on stdin/stdout, stderr drained into a bounded tail.
  */
 export class ProcessProviderRuntime implements ProviderRuntime<SubprocessLaunch> {
@@ -25,12 +27,13 @@ export class ProcessProviderRuntime implements ProviderRuntime<SubprocessLaunch>
     if (first === undefined) {
       throw startFailed(provider, { command, cwd, exitCode: null, signal: null, timedOut: false, timeoutMs: options.startTimeoutMs, stderrTail: '' });
     }
-    const child = spawnProvider(await loadExeca(), first === 'node' ? process.execPath : first, args, launch);
+    const marker = nextProviderMarker(provider);
+    const child = spawnProvider(await loadExeca(), first === 'node' ? process.execPath : first, args, launch, marker);
     const log = this.options.logger?.child({ provider, pid: child.pid ?? null });
     const connection = new McpConnection(
       {
         provider,
-        lifecycle: new ChildLifecycle(child, this.options.stopGraceMs ?? 2000, log),
+        lifecycle: new ChildLifecycle(child, { graceMs: this.options.stopGraceMs ?? 2000, marker }, log),
         streams: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
         ...(options.secrets ? { secrets: options.secrets } : {}),
         startFailed: (facts) => startFailed(provider, { ...facts, command, cwd, cwdExists: facts.launchError === undefined ? undefined : existsSync(cwd) }),

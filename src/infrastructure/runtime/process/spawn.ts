@@ -1,5 +1,6 @@
 import type { execa as Execa } from 'execa';
 import type { SubprocessLaunch } from '../../../application/ports/provider-runtime.js';
+import { MARKER_VARIABLE } from './process-marker.js';
 
 const POSIX_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TMPDIR'];
 const WINDOWS_ENV = [
@@ -36,10 +37,14 @@ const providerEnvironment = (own: Readonly<Record<string, string>>): Record<stri
 let execaModule: Promise<typeof Execa> | undefined;
 export const loadExeca = (): Promise<typeof Execa> => (execaModule ??= import('execa').then((m) => m.execa));
 
-export const spawnProvider = (execa: typeof Execa, file: string, args: readonly string[], launch: SubprocessLaunch) =>
+/**
+ * Starts a provider. `marker` (see process-marker.ts) goes into its environment, over any value the
+ * config gave the same variable, so that everything it starts can be found again, even outside its group.
+ */
+export const spawnProvider = (execa: typeof Execa, file: string, args: readonly string[], launch: SubprocessLaunch, marker: string | null) =>
   execa(file, args, {
     cwd: launch.cwd,
-    env: providerEnvironment(launch.env),
+    env: marker === null ? providerEnvironment(launch.env) : { ...providerEnvironment(launch.env), [MARKER_VARIABLE]: marker },
     extendEnv: false,
     detached: true, // its own process group, so stop() can signal everything it started
     stdin: 'pipe',
