@@ -57,9 +57,9 @@ program
       import('./infrastructure/logging/pino-logger.js'),
       import('./interfaces/mcp/stdio.js'),
       import('./infrastructure/jsonrpc/stdio-server-transport.js'),
-      import('./records.js'),
+      import('./infrastructure/persistence/sqlite/check-store.js'),
     ]);
-    const problem = await storeProblem(config.eventStore.path);
+    const problem = storeProblem(config.eventStore.path);
     if (problem !== null) {
       process.stderr.write(`mcp-hangar: ${problem}\n`);
       process.exit(1);

@@ -57,3 +57,15 @@ export function assertMigrated(db: Database): void {
     throw new Error(`event store ${db.name} is at schema version ${version}, not ${SCHEMA_VERSION}; open it for writing once to migrate`);
   }
 }
+
+/**
+ * Readies a connection for appends: WAL journal, NORMAL sync, schema migrated. In WAL mode NORMAL makes a
+ * commit durable once it is in the WAL file: it survives a crash of the hangar process (the OS holds the
+ * written pages); fsync happens at checkpoints, so only an OS crash or power loss can lose the last
+ * commits, never corrupt the file. FULL would fsync every append.
+ */
+export function prepareForWriting(db: Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  migrate(db);
+}

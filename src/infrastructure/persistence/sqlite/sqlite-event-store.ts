@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -16,8 +16,8 @@ import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
-import { assertMigrated, migrate, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
-import { StoreUnusable, storeUnusable } from './store-problems.js';
+import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
+import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
 /** Options of {@link SqliteEventStore} and {@link openSqliteEventStore}. */
@@ -96,12 +96,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       if (this.readonly) {
         assertMigrated(this.db);
       } else {
-        this.db.pragma('journal_mode = WAL');
-        // In WAL mode NORMAL makes a commit durable once it is in the WAL file: it survives a crash of the
-        // hangar process (the OS holds the written pages); fsync happens at checkpoints, so only an OS crash
-        // or power loss can lose the last commits, never corrupt the file. FULL would fsync every append.
-        this.db.pragma('synchronous = NORMAL');
-        migrate(this.db);
+        prepareForWriting(this.db);
         // A quiet hangar needs no checkpoint thread (a worker costs memory and wakes 50 times a second):
         // SQLite's own autocheckpoint serves until appends pile up, then the worker takes over.
         this.db.pragma('wal_autocheckpoint = 1000');
@@ -302,37 +297,6 @@ export function openSqliteEventStore<E extends DomainEvent>(path: string, option
     throw storeUnusable(path, error);
   }
   return new SqliteEventStore(path, options);
-}
-
-/**
- * Opens the store at `path` for writing (creating and migrating it when new), reads its newest event, and
- * closes it: a cheap check that the file is a usable store, before anything is served. Throws
- * StoreUnusable naming the file, the cause and what to do.
- */
-export async function checkSqliteEventStore<E extends DomainEvent>(path: string, options: SqliteEventStoreOptions<E>): Promise<void> {
-  // SQLite opens a file it cannot write read-only without a word, and a store in WAL mode only fails at
-  // its first write: ask the file system first (read-only mode, an immutable file, a read-only mount).
-  for (const target of [path, dirname(path)]) {
-    try {
-      accessSync(target, constants.W_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue; // created below, with its folder
-      throw new StoreUnusable(
-        path,
-        `${target === path ? 'the file' : 'its folder'} cannot be written (${code ?? 'error'})`,
-        'make the file and its folder writable by this user, or set event_store.path elsewhere',
-      );
-    }
-  }
-  const store = openSqliteEventStore(path, { ...options, backgroundCheckpoint: false });
-  try {
-    await store.lastPosition();
-  } catch (error) {
-    throw storeUnusable(path, error);
-  } finally {
-    await store.close();
-  }
 }
 
 /** The smallest string above every string that starts with `prefix`. */
