@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, writeConfig } from '../support/hangar-harness.js';
+import { HANGAR_MAIN, MATH_SERVER, UNLIMITED, connectHangar, tempDir, writeConfig } from '../support/hangar-harness.js';
 
 /** Runs `serve` until it exits (it should, at once); what it printed and its exit code. */
 const serve = (configPath: string, storePath: string, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> =>
@@ -49,7 +49,7 @@ describe('a store that cannot be used fails clearly, naming the file', { timeout
   const immutable: string[] = [];
   before(async () => {
     // A real store with some history: a few hundred events over several pages.
-    const hangar = await connectHangar(config, { MCP_DATABASE_PATH: good, MCP_RATE_LIMIT_RPS: '0' });
+    const hangar = await connectHangar(config, { ...UNLIMITED, MCP_DATABASE_PATH: good });
     for (let i = 0; i < 200; i++) await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: i, b: 1 } });
     await hangar.close();
   });

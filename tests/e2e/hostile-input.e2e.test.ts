@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { FAULTY_SERVER, MATH_SERVER, connectHangar, connectRaw, errorOf, tempDirs, writeConfig, type CallResult } from '../support/hangar-harness.js';
-
-const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
+import {
+  FAULTY_SERVER,
+  MATH_SERVER,
+  connectHangar,
+  connectRaw,
+  errorOf,
+  tempDirs,
+  writeConfig,
+  type CallResult,
+  UNLIMITED,
+} from '../support/hangar-harness.js';
 
 /**
  * `patterned` predefines its echo tool with a pattern that backtracks catastrophically in a backtracking

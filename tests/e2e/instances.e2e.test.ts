@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, writeConfig, type ConnectedHangar } from '../support/hangar-harness.js';
+import { HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, writeConfig, type ConnectedHangar, UNLIMITED } from '../support/hangar-harness.js';
 import { waitUntilDead } from '../support/processes.js';
 
 const run = promisify(execFile);
@@ -10,9 +10,6 @@ const cli = async (...args: string[]) => {
   const { stdout } = await run(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024 });
   return stdout;
 };
-
-/** These calls measure sharing a store, not the rate limit. */
-const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
 
 type Entry = { instance: string | null; type: string; data: Record<string, unknown> };
 

@@ -13,11 +13,10 @@ import {
   tempDir,
   writeConfig,
   type ConnectedHangar,
+  UNLIMITED,
 } from '../support/hangar-harness.js';
 
 const MIB = 1024 * 1024;
-const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
-
 const add = (id: number, a: number) =>
   JSON.stringify({
     jsonrpc: '2.0',

@@ -1,14 +1,17 @@
 import { McpError, ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FAULTY_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type CallResult, type ConnectedHangar } from '../support/hangar-harness.js';
-
-/**
- * The shared hangar runs without a rate limit: a registry tool called without a provider (registry_list,
- * registry_warm, ...) has one token bucket for all its callers, so one test's calls would spend another's
- * tokens. The rate limit has a test of its own.
- */
-const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
+import {
+  FAULTY_SERVER,
+  connectHangar,
+  errorOf,
+  eventually,
+  tempDir,
+  writeConfig,
+  type CallResult,
+  type ConnectedHangar,
+  UNLIMITED,
+} from '../support/hangar-harness.js';
 
 const faulty = (id: string, extra = '', env = '') => `
   ${id}:

@@ -2,15 +2,18 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EVERYTHING_SERVER, MATH_SERVER, connectHangar, errorOf, eventually, tempDir, writeConfig, type ConnectedHangar } from '../support/hangar-harness.js';
+import {
+  EVERYTHING_SERVER,
+  MATH_SERVER,
+  connectHangar,
+  errorOf,
+  eventually,
+  tempDir,
+  writeConfig,
+  type ConnectedHangar,
+  UNLIMITED,
+} from '../support/hangar-harness.js';
 import { withoutCreationTimes } from '../support/normalise.js';
-
-/**
- * The shared hangar runs without a rate limit: a registry tool called without a provider (registry_list,
- * registry_warm, ...) has one token bucket for all its callers, so one test's calls would spend another's
- * tokens. The rate limit has a test of its own.
- */
-const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' };
 
 const MATH_TOOLS = `
     tools:

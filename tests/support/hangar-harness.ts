@@ -13,6 +13,12 @@ export const MATH_SERVER = join(REPO_ROOT, 'dist/examples/providers/math/server.
 export const FAULTY_SERVER = join(REPO_ROOT, 'dist/tests/fixtures/providers/faulty-server.js');
 export const EVERYTHING_SERVER = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
+/**
+ * The environment for a hangar whose calls measure something other than the rate limit (several tests
+ * share one hangar, or one test makes many calls): the limit is off.
+ */
+export const UNLIMITED = { MCP_RATE_LIMIT_RPS: '0' } as const;
+
 /** A fresh temporary folder, removed by the returned function. */
 export const tempDir = (prefix = 'hangar-test-'): { path: string; remove: () => void } => {
   const path = mkdtempSync(join(tmpdir(), prefix));
