@@ -211,44 +211,56 @@ const endLeftovers = (logger: Logger): void => {
 };
 
 /**
+ * Builds the container for `seat`'s instance, rebuilds the read model from the store, and opens the
+ * instance (recording the run, closing what dead hangars left running, registering the configured providers).
+ */
+const openSeat = async (
+  config: HangarConfig,
+  seat: InstanceLease,
+  store: EventStore<HangarEvent>,
+  leases: InstanceLeases,
+  overrides: Overrides,
+): Promise<{ readonly c: Container; readonly unsubscribe: () => void }> => {
+  const c = buildContainer(config, seat.instance, store, overrides);
+  const catalog = c.get<ProviderCatalog>(T.Catalog);
+  const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
+  const unsubscribe = await catalog.start(store, bus);
+  const providers = c.get<ProviderCommands>(T.Providers);
+  const handlerDeps = { store, bus, clock: c.get<Clock>(T.Clock) };
+  const open = openInstance({
+    catalog,
+    handlers: {
+      instances: c.get(T.Instances),
+      providersOf: (instance) => (instance === seat.instance ? providers : providerCommands(instance, handlerDeps)),
+    },
+    leases,
+    support: { hasher: c.get(T.Hasher), logger: c.get<Logger>(T.Logger) },
+  });
+  await open(seat, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
+  return { c, unsubscribe };
+};
+
+/**
  * Claims a seat in the event store, rebuilds the read model, opens the instance (closing what dead
  * hangars left running, registering the configured providers) and starts the sweeps.
  */
 export const createHangar = async (config: HangarConfig, overrides: Overrides = {}): Promise<Hangar> => {
   const store = overrides.store ?? openSqliteEventStore(config.eventStore.path, { registry: hangarEventRegistry() });
   const leases = overrides.leases ?? (overrides.store ? new MemoryInstanceLeases() : FileInstanceLeases.beside(config.eventStore.path));
-  let lease: InstanceLease | undefined;
-  const giveUp = async (error: unknown): Promise<never> => {
-    await lease?.release();
+  // Claim a seat first, so that the container is built for this instance; on any failure give it all back.
+  let seat: InstanceLease | undefined;
+  let opened: { readonly c: Container; readonly unsubscribe: () => void };
+  try {
+    seat = await leases.claim();
+    opened = await openSeat(config, seat, store, leases, overrides);
+  } catch (error) {
+    await seat?.release();
     if (overrides.closeStore !== false) await store.close();
     throw error;
-  };
-  let c: Container;
-  let unsubscribe: () => void;
-  try {
-    const claimed = (lease = await leases.claim());
-    c = buildContainer(config, claimed.instance, store, overrides);
-    const catalog = c.get<ProviderCatalog>(T.Catalog);
-    const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
-    unsubscribe = await catalog.start(store, bus);
-    const providers = c.get<ProviderCommands>(T.Providers);
-    const handlerDeps = { store, bus, clock: c.get<Clock>(T.Clock) };
-    const open = openInstance({
-      catalog,
-      handlers: {
-        instances: c.get(T.Instances),
-        providersOf: (instance) => (instance === claimed.instance ? providers : providerCommands(instance, handlerDeps)),
-      },
-      leases,
-      support: { hasher: c.get(T.Hasher), logger: c.get<Logger>(T.Logger) },
-    });
-    await open(claimed, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
-  } catch (error) {
-    return giveUp(error);
   }
+  const { c, unsubscribe } = opened;
   const logger = c.get<Logger>(T.Logger);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
-  const seat = lease;
   if (overrides.runtime === undefined) endLeftovers(logger);
 
   const live = c.get<LiveProviders>(T.Live);

@@ -41,6 +41,18 @@ const failStart = (jitter = 0.5) =>
     jitter,
   }) as const;
 const tools = [{ name: 'add' }, { name: 'divide' }];
+/** The start of pid `pid` succeeded, listing `tools` (or, when `recorded` is false, too many to record). */
+const recordStarted = (pid = 42, recorded = true) =>
+  ({
+    type: 'RecordStarted',
+    pid,
+    protocolVersion: '2025-06-18',
+    serverInfo: { name: 'math', version: '1' },
+    startupMs: 400,
+    tools: recorded ? tools : [],
+    toolsDigest: 'd1',
+    toolsCount: tools.length,
+  }) as const;
 
 describe('Provider decider', () => {
   describe('registration', () => {
@@ -84,16 +96,7 @@ describe('Provider decider', () => {
     it('records the start and the discovered tools the first time', () => {
       spec
         .given([registered, requested()])
-        .when({
-          type: 'RecordStarted',
-          pid: 42,
-          protocolVersion: '2025-06-18',
-          serverInfo: { name: 'math', version: '1' },
-          startupMs: 400,
-          tools,
-          toolsDigest: 'd1',
-          toolsCount: tools.length,
-        })
+        .when(recordStarted())
         .then([started, { type: 'ToolsDiscovered', data: { tools, digest: 'd1', count: tools.length } }]);
     });
     it('does not record the same tools again on a later start', () => {
@@ -101,17 +104,17 @@ describe('Provider decider', () => {
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'idle' } };
       spec
         .given([registered, requested(), started, discovered, stopped, requested()])
-        .when({
-          type: 'RecordStarted',
-          pid: 43,
-          protocolVersion: '2025-06-18',
-          serverInfo: { name: 'math', version: '1' },
-          startupMs: 400,
-          tools,
-          toolsDigest: 'd1',
-          toolsCount: tools.length,
-        })
+        .when(recordStarted(43))
         .then([{ ...started, data: { ...started.data, pid: 43 } } as ProviderEvent]);
+    });
+    it('records only the digest and count of a tool list too large to keep, and knows none of its tools', () => {
+      spec
+        .given([registered, requested()])
+        .when(recordStarted(42, false))
+        .then([started, { type: 'ToolsDiscovered', data: { tools: [], digest: 'd1', count: 2 } }]);
+      const digestOnly: ProviderEvent = { type: 'ToolsDiscovered', data: { tools: [], digest: 'd1', count: 2 } };
+      const state = fold(providerDecider, [registered, requested(), started, digestOnly]);
+      assert.deepEqual(state.status === 'ready' && [state.discoveredTools, state.discoveredDigest], [null, 'd1']);
     });
     it('ignores a start result when the provider was stopped while starting', () => {
       const stopped: ProviderEvent = { type: 'ProviderStopped', data: { reason: 'user_request' } };

@@ -142,7 +142,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
 
   async readStream(streamId: string, options: ReadStreamOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
-    try {
+    return this.reading(() => {
       let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ?`;
       const params: unknown[] = [streamId, options.fromVersion ?? 1];
       if (options.toPosition !== undefined) {
@@ -155,14 +155,12 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       }
       sql += this.typesAndLimit(params, options, 'stream_version');
       return this.decodeAll(this.statement(sql).all(...params));
-    } catch (error) {
-      throw this.failure(error);
-    }
+    });
   }
 
   async readAll(options: ReadAllOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
-    try {
+    return this.reading(() => {
       let sql = `SELECT ${COLUMNS} FROM events WHERE position >= ?`;
       const params: unknown[] = [options.fromPosition ?? 1];
       if (options.streamPrefix !== undefined) {
@@ -176,31 +174,25 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       }
       sql += this.typesAndLimit(params, options, 'position');
       return this.decodeAll(this.statement(sql).all(...params));
-    } catch (error) {
-      throw this.failure(error);
-    }
+    });
   }
 
   async lastPosition(): Promise<number> {
     this.assertOpen();
-    try {
+    return this.reading(() => {
       return (this.head.get() as ChainHead | undefined)?.position ?? 0;
-    } catch (error) {
-      throw this.failure(error);
-    }
+    });
   }
 
   async verifyChain(): Promise<ChainVerification> {
     this.assertOpen();
-    try {
+    return this.reading(() => {
       const verifier = new ChainVerifier();
       // One statement reads one snapshot, even while another connection appends; raw rows spare an object each.
       const rows = this.statement(`SELECT ${RAW_COLUMNS} FROM events ORDER BY position`).raw().iterate() as IterableIterator<unknown[]>;
       for (const row of rows) if (!verifier.nextColumns(row)) break;
       return verifier.result();
-    } catch (error) {
-      throw this.failure(error);
-    }
+    });
   }
 
   async close(): Promise<void> {
@@ -233,6 +225,15 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   }
 
   private readonly versionOf = (type: string): number => this.registry.currentVersion(type);
+
+  /** Runs a read; an SQLite failure in it names the file (see {@link failure}). */
+  private reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
 
   /** An SQLite failure names the file and says what to do; anything else (a conflict, a bad argument) passes as it is. */
   private failure(error: unknown): unknown {

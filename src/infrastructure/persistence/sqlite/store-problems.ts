@@ -3,10 +3,11 @@ export class StoreUnusable extends Error {
   override readonly name = 'StoreUnusable';
   constructor(
     readonly path: string,
-    readonly cause_: string,
+    /** What is wrong with it, in words. */
+    readonly reason: string,
     readonly hint: string,
   ) {
-    super(`event store ${path}: ${cause_}`);
+    super(`event store ${path}: ${reason}`);
   }
 }
 
