@@ -55,6 +55,18 @@ export const rssMb = (pid: number): number => {
   return kb / 1024;
 };
 
+/**
+ * CPU time (user + system) the kernel has accounted to a process and all its threads so far, in µs, from
+ * /proc/<pid>/stat (clock ticks of 10 ms: measure over enough calls to make that small).
+ */
+export const cpuMicros = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at state; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+};
+const CLOCK_TICKS = 100;
+
 /** Sequential calls: latencies in ms, sorted. */
 export const latencies = async (call: () => Promise<unknown>, count: number): Promise<number[]> => {
   const out: number[] = [];

@@ -4,16 +4,42 @@
  */
 import { benchBookkeeping } from './bookkeeping.bench.js';
 import { benchEventStore } from './event-store.bench.js';
-import { BYTE_RELAY, HANGAR_MAIN, MATH_SERVER, connect, hangarConfig, latencies, mathProvider, median, percentile, rssMb, throughput } from './harness.js';
+import {
+  BYTE_RELAY,
+  HANGAR_MAIN,
+  MATH_SERVER,
+  connect,
+  cpuMicros,
+  hangarConfig,
+  latencies,
+  mathProvider,
+  median,
+  percentile,
+  rssMb,
+  throughput,
+} from './harness.js';
 
 const WARM_CALLS = Number(process.env['BENCH_CALLS'] ?? 3000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+/** Repeated runs of the warm comparison; each figure is reported as the range over them. */
+const WARM_RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const rows: string[][] = [];
 const row = (...cells: (string | number)[]) => rows.push(cells.map((c) => (typeof c === 'number' ? c.toFixed(c < 10 ? 3 : 1) : c)));
 
 const add = { name: 'add', arguments: { a: 1, b: 2 } };
 
-const warmCalls = async () => {
+interface WarmFigures {
+  readonly p50: { direct: number; relay: number; hangar: number };
+  readonly p99: { direct: number; relay: number; hangar: number };
+  readonly perSecond: { direct: number; relay: number; hangar: number };
+  /** µs of CPU per call in the process between client and provider, at 1 and at 16 in flight. */
+  readonly cpu1: { relay: number; hangar: number };
+  readonly cpu16: { relay: number; hangar: number };
+  readonly rss: number;
+}
+
+/** One run of the warm-call comparison: direct, byte relay and hangar, interleaved in batches. */
+const warmRun = async (): Promise<WarmFigures> => {
   const direct = await connect([MATH_SERVER]);
   const relay = await connect([BYTE_RELAY, MATH_SERVER]);
   const cfg = hangarConfig(mathProvider('math'));
@@ -23,36 +49,140 @@ const warmCalls = async () => {
     const viaDirect = () => direct.client.callTool(add);
     const viaRelay = () => relay.client.callTool(add);
     for (const warm of [viaDirect, viaRelay, viaHangar]) await latencies(warm, 500);
+    const cpu = { relay: 0, hangar: 0 };
+    /** Runs `work` and adds the CPU that `pid` spent meanwhile to `cpu[key]`. */
+    const metered = async <T>(key: keyof typeof cpu, pid: number | null, work: () => Promise<T>): Promise<T> => {
+      const before = cpuMicros(pid as number);
+      const out = await work();
+      cpu[key] += cpuMicros(pid as number) - before;
+      return out;
+    };
     // Interleaved batches: this machine's speed drifts over seconds, and all three must see the same drift.
     const d: number[] = [];
     const r: number[] = [];
     const h: number[] = [];
     for (let batch = 0; batch < WARM_CALLS / 100; batch++) {
       d.push(...(await latencies(viaDirect, 100)));
-      r.push(...(await latencies(viaRelay, 100)));
-      h.push(...(await latencies(viaHangar, 100)));
+      r.push(...(await metered('relay', relay.pid, () => latencies(viaRelay, 100))));
+      h.push(...(await metered('hangar', hangar.pid, () => latencies(viaHangar, 100))));
     }
+    const cpu1 = { relay: cpu.relay / WARM_CALLS, hangar: cpu.hangar / WARM_CALLS };
+    cpu.relay = 0;
+    cpu.hangar = 0;
     for (const sample of [d, r, h]) sample.sort((a, b) => a - b);
-    row('warm call p50 (ms)', percentile(d, 50), percentile(h, 50), `${(percentile(h, 50) / percentile(d, 50)).toFixed(2)}×`, '≤ 2.3×');
-    row('  a byte relay, the floor of any stdio hop (ms)', '', percentile(r, 50), `${(percentile(r, 50) / percentile(d, 50)).toFixed(2)}×`, '');
-    row('warm call p99 (ms)', percentile(d, 99), percentile(h, 99), `${(percentile(h, 99) / percentile(d, 99)).toFixed(2)}×`, '');
-    let dt = 0;
-    let rt = 0;
-    let ht = 0;
-    for (let batch = 0; batch < 5; batch++) {
-      dt += (await throughput(viaDirect, WARM_CALLS / 5, 16)) / 5;
-      rt += (await throughput(viaRelay, WARM_CALLS / 5, 16)) / 5;
-      ht += (await throughput(viaHangar, WARM_CALLS / 5, 16)) / 5;
+    const perSecond = { direct: 0, relay: 0, hangar: 0 };
+    const batches = 5;
+    for (let batch = 0; batch < batches; batch++) {
+      perSecond.direct += (await throughput(viaDirect, WARM_CALLS / batches, 16)) / batches;
+      perSecond.relay += (await metered('relay', relay.pid, () => throughput(viaRelay, WARM_CALLS / batches, 16))) / batches;
+      perSecond.hangar += (await metered('hangar', hangar.pid, () => throughput(viaHangar, WARM_CALLS / batches, 16))) / batches;
     }
-    row('16 in flight (calls/s)', dt, ht, `${(ht / dt).toFixed(2)}×`, '≥ 0.45×');
-    row('  a byte relay (calls/s)', '', rt, `${(rt / dt).toFixed(2)}×`, '');
-    row('hangar RSS after calls (MB)', '', rssMb(hangar.pid as number), '', '');
+    return {
+      p50: { direct: percentile(d, 50), relay: percentile(r, 50), hangar: percentile(h, 50) },
+      p99: { direct: percentile(d, 99), relay: percentile(r, 99), hangar: percentile(h, 99) },
+      perSecond,
+      cpu1,
+      cpu16: { relay: cpu.relay / WARM_CALLS, hangar: cpu.hangar / WARM_CALLS },
+      rss: rssMb(hangar.pid as number),
+    };
   } finally {
     await hangar.close();
     await relay.close();
     await direct.close();
     cfg.cleanup();
   }
+};
+
+/** "a–b" over the runs, or one figure when there was one run. */
+const range = (values: readonly number[], digits = 2): string => {
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return lo.toFixed(digits) === hi.toFixed(digits) ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+};
+
+const warmCalls = async () => {
+  const runs: WarmFigures[] = [];
+  for (let i = 0; i < WARM_RUNS; i++) runs.push(await warmRun());
+  const ratios = (pick: (f: WarmFigures) => { direct: number; relay: number; hangar: number }, of: 'relay' | 'hangar') =>
+    `${range(runs.map((f) => pick(f)[of] / pick(f).direct))}×`;
+  const of = (pick: (f: WarmFigures) => number, digits = 3) => range(runs.map(pick), digits);
+  row(
+    'warm call p50 (ms)',
+    of((f) => f.p50.direct),
+    of((f) => f.p50.hangar),
+    ratios((f) => f.p50, 'hangar'),
+    '≤ 2.3×',
+  );
+  row(
+    '  a byte relay, the floor of any stdio hop (ms)',
+    '',
+    of((f) => f.p50.relay),
+    ratios((f) => f.p50, 'relay'),
+    '',
+  );
+  row(
+    'warm call p99 (ms)',
+    of((f) => f.p99.direct),
+    of((f) => f.p99.hangar),
+    ratios((f) => f.p99, 'hangar'),
+    '',
+  );
+  row(
+    '  a byte relay (ms)',
+    '',
+    of((f) => f.p99.relay),
+    ratios((f) => f.p99, 'relay'),
+    '',
+  );
+  row(
+    '16 in flight (calls/s)',
+    of((f) => f.perSecond.direct, 0),
+    of((f) => f.perSecond.hangar, 0),
+    ratios((f) => f.perSecond, 'hangar'),
+    '≥ 0.5×',
+  );
+  row(
+    '  a byte relay (calls/s)',
+    '',
+    of((f) => f.perSecond.relay, 0),
+    ratios((f) => f.perSecond, 'relay'),
+    '',
+  );
+  row(
+    'hangar CPU per call, 1 in flight (µs)',
+    '',
+    of((f) => f.cpu1.hangar, 0),
+    '',
+    '≤ 300',
+  );
+  row(
+    '  a byte relay (µs)',
+    '',
+    of((f) => f.cpu1.relay, 0),
+    '',
+    '',
+  );
+  row(
+    'hangar CPU per call, 16 in flight (µs)',
+    '',
+    of((f) => f.cpu16.hangar, 0),
+    '',
+    '≤ 120',
+  );
+  row(
+    '  a byte relay (µs)',
+    '',
+    of((f) => f.cpu16.relay, 0),
+    '',
+    '',
+  );
+  row(
+    'hangar RSS after calls (MB)',
+    '',
+    of((f) => f.rss, 1),
+    '',
+    '',
+  );
 };
 
 const coldStart = async () => {
@@ -145,4 +275,4 @@ const header = ['measure', 'direct (baseline)', 'through hangar', 'ratio', 'targ
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
 process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-process.stdout.write(`node ${process.version}, ${WARM_CALLS} warm calls, ${ROUNDS} rounds of cold starts\n`);
+process.stdout.write(`node ${process.version}, ${WARM_RUNS} runs of ${WARM_CALLS} warm calls (ranges are over the runs), ${ROUNDS} rounds of cold starts\n`);
