@@ -8,7 +8,7 @@ import type { LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 import type { ArgumentsValidator } from '../ports/arguments-validator.js';
 import type { Clock, Hasher } from '../ports/clock.js';
-import type { ProgressUpdate, ToolCallResult } from '../ports/provider-runtime.js';
+import { jsonTextOf, type ProgressUpdate, type ToolCallResult } from '../ports/provider-runtime.js';
 import type { StartProvider } from './start-provider.js';
 
 /** The moments of a call that a caller may want to hear about (progress notifications). */
@@ -120,7 +120,7 @@ export const invokeTool = (deps: InvokeToolDeps) => {
       session.inFlight--;
       session.lastUsedMs = support.clock.now();
     }
-    const resultSize = utf8Bytes(JSON.stringify(result));
+    const resultSize = utf8Bytes(jsonTextOf(result) ?? JSON.stringify(result));
     if (resultSize > maxResultBytes) {
       // Passing it on would make the client drop the whole connection (official clients read at most 10 MiB).
       const message = `'${tool}' on '${id}' returned ${formatBytes(resultSize)} of JSON, over limits.max_result_bytes (${formatBytes(maxResultBytes)})`;

@@ -27,6 +27,20 @@ export interface ToolCallResult {
   readonly [key: string]: unknown;
 }
 
+const jsonTexts = new WeakMap<ToolCallResult, string>();
+
+/**
+ * Keeps the JSON text a result came as (a runtime that read it from the wire knows it), so that it can be
+ * forwarded byte for byte — large numbers and all — and measured without serialising it again.
+ */
+export const withJsonText = <R extends ToolCallResult>(result: R, text: string): R => {
+  jsonTexts.set(result, text);
+  return result;
+};
+
+/** The JSON text `result` came as, when its runtime kept it. */
+export const jsonTextOf = (result: ToolCallResult): string | undefined => jsonTexts.get(result);
+
 /** A progress notification a provider sent for a call. */
 export interface ProgressUpdate {
   readonly progress: number;

@@ -1,9 +1,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { LineReader, type LineItem } from './line-reader.js';
 import { findMessageId, isRequestId, type RequestId } from './message-ids.js';
+import { isJsonRpcMessage } from './message-shape.js';
 
 /** Settings of {@link StdioServerLineTransport}. */
 export interface StdioServerOptions {
@@ -14,6 +15,7 @@ export interface StdioServerOptions {
   readonly output?: Writable;
 }
 
+const RESOLVED = Promise.resolve();
 const preview = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 /**
@@ -35,6 +37,7 @@ export class StdioServerLineTransport implements Transport {
   private started = false;
   private closed = false;
   private drained: Promise<void> | null = null;
+  private corked = false;
 
   constructor(private readonly options: StdioServerOptions) {
     this.input = options.input ?? process.stdin;
@@ -50,8 +53,22 @@ export class StdioServerLineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    return this.sendRaw(JSON.stringify(message));
+  }
+
+  /**
+   * Sends one message given as its JSON text (which must be one valid JSON-RPC message on one line): what
+   * lets a provider's result be forwarded byte for byte. Messages sent in one turn of the event loop leave
+   * in one write: stdout is corked at the first and uncorked once the turn's microtasks have run.
+   */
+  sendRaw(json: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the client connection is closed'));
-    if (this.output.write(`${JSON.stringify(message)}\n`)) return this.drained ?? Promise.resolve();
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(this.uncork);
+    }
+    if (this.output.write(`${json}\n`)) return this.drained ?? RESOLVED;
     // Backpressure: callers that await send() wait until stdout drains.
     return (this.drained ??= new Promise<void>((resolve) =>
       this.output.once('drain', () => {
@@ -60,6 +77,11 @@ export class StdioServerLineTransport implements Transport {
       }),
     ));
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.output.uncork();
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -109,14 +131,13 @@ export class StdioServerLineTransport implements Transport {
       }
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
+    if (!isJsonRpcMessage(value)) {
       const id = (value as { id?: unknown } | null)?.id;
       this.options.logger?.warn('refused a message that is not a JSON-RPC 2.0 message', { line: preview(text) });
       this.refuse(isRequestId(id) ? id : undefined, ErrorCode.InvalidRequest, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response');
       return;
     }
-    this.onmessage?.(parsed.data);
+    this.onmessage?.(value);
   };
 
   /** Answers a message that cannot be served, when it has an id to answer; one without is only logged. */

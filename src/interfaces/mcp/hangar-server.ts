@@ -1,11 +1,14 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Application } from '../../application/application.js';
 import type { Logger } from '../../application/ports/logger.js';
+import type { ToolCallResult } from '../../application/ports/provider-runtime.js';
 import { DomainError, isDomainError } from '../../domain/shared/errors.js';
 import { errorResult } from './error-result.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
+import { serveToolCallLane, type RegistryCall } from './tool-call-lane.js';
 import { registryDetails } from './tools/details.tool.js';
 import { registryHistory } from './tools/history.tool.js';
 import { registryHealth } from './tools/health.tool.js';
@@ -48,6 +51,9 @@ const listing = (tool: RegistryTool): Tool => {
   };
 };
 
+const byName = new Map(REGISTRY_TOOLS.map((t) => [t.name, t]));
+const tools = REGISTRY_TOOLS.map(listing);
+
 const invalidArguments = (tool: string, error: z.ZodError) =>
   new DomainError('INVALID_ARGUMENTS', `invalid arguments for ${tool}: ${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`, {
     retryable: false,
@@ -55,61 +61,86 @@ const invalidArguments = (tool: string, error: z.ZodError) =>
   });
 
 /**
- * Builds the hangar's MCP server (low-level SDK `Server`): tools/list from the registry tools' zod
- * schemas, tools/call with input validation and the rich error shape. Transport-agnostic: stdio and
- * Streamable HTTP connect the same server.
+ * Serves one call of a registry tool, whichever path brought it: finds the tool, checks its input (the
+ * tool's hand check first, when it has one, else its schema), takes from the rate limit, runs the handler,
+ * and turns every failure into the rich error result. Never rejects.
  */
-export const createHangarServer = (ready: Application | Promise<Application>, logger: Logger, version: string): Server => {
+const serveCall = async (app: Application, call: RegistryCall, logger: Logger): Promise<ToolCallResult> => {
+  const correlationId = app.ids.correlationId();
+  const tool = byName.get(call.name);
+  try {
+    if (!tool) {
+      throw new DomainError('TOOL_NOT_FOUND', `the hangar has no tool '${call.name}'`, {
+        retryable: false,
+        hints: ['Use tools/list to see the registry tools; provider tools are called through registry_invoke'],
+      });
+    }
+    const args = call.arguments ?? {};
+    let input = tool.accept?.(args);
+    if (input === undefined) {
+      const parsed = tool.inputSchema.safeParse(args);
+      if (!parsed.success) throw invalidArguments(tool.name, parsed.error);
+      input = parsed.data;
+    }
+    const target = input as { provider?: string; tool?: string };
+    app.rateLimiter.take(target.provider === undefined ? tool.name : `${target.provider}/${target.tool ?? tool.name}`);
+    const { progressToken, sendProgress } = call;
+    const context: ToolContext = {
+      app,
+      correlationId,
+      signal: call.signal,
+      progress:
+        progressToken === undefined
+          ? undefined
+          : (progress, total, message) => sendProgress({ progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) }),
+    };
+    return await tool.handler(input, context);
+  } catch (error) {
+    if (isDomainError(error)) return errorResult(error, correlationId);
+    logger.error('registry tool failed unexpectedly', { tool: call.name, correlationId, error: error instanceof Error ? error.stack : String(error) });
+    return errorResult(new DomainError('INTERNAL_ERROR', `internal error in ${call.name}: ${error instanceof Error ? error.message : String(error)}`), correlationId);
+  }
+};
+
+/** The hangar's MCP server, ready to serve any number of transports (stdio; one per session over HTTP). */
+export interface HangarServer {
+  /** Serves `transport`: the SDK server for the protocol, the lean lane for the tool calls it takes. */
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the hangar's MCP server: the low-level SDK `Server` for initialize, tools/list and the registry
+ * tools, with input validation and the rich error shape, and in front of it the lean lane
+ * ({@link serveToolCallLane}) that serves the calls of the tools with a hand check (registry_invoke) past
+ * the SDK's request machinery and forwards their results unchanged. Transport-agnostic.
+ */
+export const createHangarServer = (ready: Application | Promise<Application>, logger: Logger, version: string): HangarServer => {
   let booted: Application | undefined;
   const appReady = Promise.resolve(ready).then((app) => (booted = app));
   appReady.catch(() => undefined);
+  const app = (): Application | Promise<Application> => booted ?? appReady;
   const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  const byName = new Map(REGISTRY_TOOLS.map((t) => [t.name, t]));
-  const tools = REGISTRY_TOOLS.map(listing);
-
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const app = booted ?? (await appReady);
-    const correlationId = app.ids.correlationId();
-    const tool = byName.get(request.params.name);
-    try {
-      if (!tool) {
-        throw new DomainError('TOOL_NOT_FOUND', `the hangar has no tool '${request.params.name}'`, {
-          retryable: false,
-          hints: ['Use tools/list to see the registry tools; provider tools are called through registry_invoke'],
-        });
-      }
-      const parsed = tool.inputSchema.safeParse(request.params.arguments ?? {});
-      if (!parsed.success) throw invalidArguments(tool.name, parsed.error);
-      const target = parsed.data as { provider?: string; tool?: string };
-      app.rateLimiter.take(target.provider === undefined ? tool.name : `${target.provider}/${target.tool ?? tool.name}`);
-      const progressToken = request.params._meta?.progressToken;
-      const context: ToolContext = {
-        app,
-        correlationId,
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
+    serveCall(
+      await app(),
+      {
+        name: request.params.name,
+        arguments: request.params.arguments,
+        progressToken: request.params._meta?.progressToken,
         signal: extra.signal,
-        progress:
-          progressToken === undefined
-            ? undefined
-            : (progress, total, message) =>
-                extra.sendNotification({
-                  method: 'notifications/progress',
-                  params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) },
-                }),
-      };
-      return await tool.handler(parsed.data, context);
-    } catch (error) {
-      if (isDomainError(error)) return errorResult(error, correlationId);
-      logger.error('registry tool failed unexpectedly', {
-        tool: request.params.name,
-        correlationId,
-        error: error instanceof Error ? error.stack : String(error),
-      });
-      return errorResult(
-        new DomainError('INTERNAL_ERROR', `internal error in ${request.params.name}: ${error instanceof Error ? error.message : String(error)}`),
-        correlationId,
-      );
-    }
-  });
-  return server;
+        sendProgress: (params) => extra.sendNotification({ method: 'notifications/progress', params }),
+      },
+      logger,
+    ),
+  );
+  const laneTools = new Set(REGISTRY_TOOLS.filter((t) => t.accept !== undefined).map((t) => t.name));
+  return {
+    connect: async (transport) => {
+      await server.connect(transport);
+      serveToolCallLane(transport, { takes: (name) => laneTools.has(name), serve: async (call) => serveCall(await app(), call, logger), logger });
+    },
+    close: () => server.close(),
+  };
 };

@@ -25,6 +25,11 @@ export interface RegistryTool<S extends z.ZodType = z.ZodType> {
     readonly openWorldHint?: boolean;
   };
   readonly handler: (input: z.output<S>, context: ToolContext) => Promise<ToolCallResult>;
+  /**
+   * A hand check of the input, for a tool served on the lean lane (see `tool-call-lane.ts`): the input the
+   * schema would accept, or undefined for anything else (the schema then decides and words the error).
+   */
+  readonly accept?: (input: unknown) => z.output<S> | undefined;
 }
 
 /** Keeps each tool file's input type inferred from its schema. */

@@ -8,9 +8,10 @@ export const providerIdSchema = z
   .describe('Provider id, as listed by registry_list');
 
 /** Tool names per the MCP spec: 1-128 characters of letters, digits, _ - . and /. */
+export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_./-]{1,128}$/;
 export const toolNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_./-]{1,128}$/, 'a tool name has 1-128 letters, digits, _ - . or /')
+  .regex(TOOL_NAME_PATTERN, 'a tool name has 1-128 letters, digits, _ - . or /')
   .describe('Tool name, as listed by registry_tools');
 
 const MAX_ARGUMENT_BYTES = 1024 * 1024;
@@ -30,6 +31,20 @@ export const nestedDeeperThan = (value: unknown, limit: number): boolean => {
     for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
   }
   return false;
+};
+
+/** Whether tool arguments are within the limits below (depth first: see {@link nestedDeeperThan}). */
+const withinLimits = (value: unknown): boolean => !nestedDeeperThan(value, MAX_DEPTH) && Buffer.byteLength(JSON.stringify(value)) <= MAX_ARGUMENT_BYTES;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The hand check of the hot path: tool arguments that `toolArgumentsSchema` accepts, returned as they came
+ * (no copy); undefined for anything else, which the schema then words. (An absent value is `{}`.)
+ */
+export const acceptToolArguments = (value: unknown): Record<string, unknown> | undefined => {
+  if (value === undefined) return {};
+  return isPlainObject(value) && withinLimits(value) ? value : undefined;
 };
 
 /** Tool arguments: a JSON object of at most 1 MiB and nesting depth 32. */

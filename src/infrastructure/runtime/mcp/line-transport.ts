@@ -4,6 +4,7 @@ import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo } from '@modelcon
 import { LineReader, type LineItem } from '../../jsonrpc/line-reader.js';
 import { findMessageId } from '../../jsonrpc/message-ids.js';
 import { describeCloseReason, type StreamCloseReason } from './close-reason.js';
+import { RawRequests } from './raw-requests.js';
 
 /** Limits and hooks of a {@link LineTransport}. */
 export interface LineTransportOptions {
@@ -57,6 +58,8 @@ export class LineTransport implements Transport {
   closeReason: StreamCloseReason | null = null;
   /** The protocol version the client negotiated. */
   protocolVersion: string | null = null;
+  /** Requests sent past the SDK client (the hot path); their answers never reach `onmessage`. */
+  readonly requests: RawRequests;
 
   private readonly maxLineBytes: number;
   private readonly keepSkipped: number;
@@ -69,6 +72,7 @@ export class LineTransport implements Transport {
   private closed = false;
   private drain: Promise<void> | null = null;
   private wakeDrain: (() => void) | null = null;
+  private corked = false;
 
   constructor(
     private readonly input: Readable,
@@ -80,6 +84,7 @@ export class LineTransport implements Transport {
     this.keepSkipped = options.keepSkipped ?? 10;
     this.maxSkippedChars = options.maxSkippedChars ?? 500;
     this.onSkipped = options.onSkipped;
+    this.requests = new RawRequests(this.writeLine);
   }
 
   /** Input lines that were not protocol messages. */
@@ -109,13 +114,37 @@ export class LineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    if (this.closed || this.output.writableEnded || this.output.destroyed) {
-      return Promise.reject(new Error('the provider session is closed'));
-    }
-    if (this.output.write(JSON.stringify(message) + '\n')) return RESOLVED;
+    if (!this.writable) return Promise.reject(new Error('the provider session is closed'));
+    this.writeLine(JSON.stringify(message) + '\n');
+    if (!this.output.writableNeedDrain) return RESOLVED;
     // Backpressure: callers that await send() wait until the pipe drains.
     return (this.drain ??= new Promise<void>((resolve) => (this.wakeDrain = resolve)));
   }
+
+  private get writable(): boolean {
+    return !(this.closed || this.output.writableEnded || this.output.destroyed);
+  }
+
+  /**
+   * Writes one line; false when the session is closed (a full pipe buffers it, see `send`). Lines
+   * written in one turn of the event loop leave in one write: the output is corked at the first and
+   * uncorked once the turn's microtasks have run (a tick queued from a microtask runs after all of them).
+   */
+  private readonly writeLine = (line: string): boolean => {
+    if (!this.writable) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.output.cork();
+      process.nextTick(this.uncork);
+    }
+    this.output.write(line);
+    return true;
+  };
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.output.uncork();
+  };
 
   setProtocolVersion(version: string): void {
     this.protocolVersion = version;
@@ -126,6 +155,7 @@ export class LineTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     this.reader.reset();
+    this.requests.close();
     try {
       this.output.end();
     } catch {
@@ -155,6 +185,7 @@ export class LineTransport implements Transport {
   /** An answer too long to keep fails its request (its id is at one end of the line); anything else is skipped. */
   private handleOversized(item: Extract<LineItem, { kind: 'oversized' }>): void {
     const id = RESPONSE_START.test(item.head) ? findMessageId(item.head, item.tail) : undefined;
+    if (id !== undefined && this.requests.oversized(id, item.bytes, this.maxLineBytes)) return;
     if (id === undefined) {
       this.skip(`[a line of ${item.bytes} bytes, over the limit of ${this.maxLineBytes}, was dropped] ${item.head.slice(0, 200)}`);
       return;
@@ -184,6 +215,9 @@ export class LineTransport implements Transport {
       this.skip(line);
       return;
     }
+    // Answers and progress of the hot path's own requests go to them at once, in the provider's order.
+    const raw = parsed as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: unknown };
+    if (raw.method === undefined ? this.requests.take(raw.id, raw, line) : raw.method === 'notifications/progress' && this.rawProgress(raw.params)) return;
     // The original object, not zod's copy: what the provider sent reaches the caller unchanged.
     const message = parsed as JSONRPCMessage;
     // The SDK handles a notification one microtask after it arrives but a response at once, so a progress
@@ -191,6 +225,10 @@ export class LineTransport implements Transport {
     // responses one microtask later keeps the provider's order.
     if ('id' in message && !('method' in message)) queueMicrotask(() => this.deliver(message));
     else this.deliver(message);
+  }
+
+  private rawProgress(params: unknown): boolean {
+    return typeof params === 'object' && params !== null && this.requests.progress(params);
   }
 
   private deliver(message: JSONRPCMessage): void {

@@ -1,14 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { ProgressCallback } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../../../application/ports/logger.js';
-import type { CallOptions, ToolCallResult } from '../../../application/ports/provider-runtime.js';
+import { withJsonText, type CallOptions, type ToolCallResult } from '../../../application/ports/provider-runtime.js';
+import { memberText } from '../../jsonrpc/json-member.js';
 import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
 import { VERSION } from '../../../version.js';
 import type { StreamCloseReason } from './close-reason.js';
 import { isOversizedMessage, LineTransport } from './line-transport.js';
+import type { RequestFailure, RequestOutcome } from './raw-requests.js';
 import type { HandshakeStep } from './start-failure.js';
 
 /** Settings of an {@link McpSession}; all optional. */
@@ -36,29 +37,9 @@ export type OpenOutcome =
   | { readonly ok: true; readonly handshake: Handshake }
   | { readonly ok: false; readonly step: HandshakeStep; readonly timedOut: boolean; readonly message: string };
 
-/** Why a request failed, by kind. */
-export type RequestFailure =
-  /** No answer within the deadline; the request was cancelled at the provider. */
-  | { readonly kind: 'timeout' }
-  /** The caller aborted; the request was cancelled at the provider. */
-  | { readonly kind: 'cancelled' }
-  /** The provider answered with a JSON-RPC error or a malformed result; the session is still open. */
-  | { readonly kind: 'refused'; readonly invalidParams: boolean; readonly message: string }
-  /** The session closed before an answer came (see `closeReason`). */
-  | { readonly kind: 'closed' }
-  /** The answer was longer than the session keeps; it was dropped, the session is still open. */
-  | { readonly kind: 'too_large'; readonly bytes: number; readonly limitBytes: number };
+export type { RequestFailure, RequestOutcome } from './raw-requests.js';
 
-/** A request's answer, or why there is none. */
-export type RequestOutcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: RequestFailure };
-
-// Pass-through schemas: they check the shape and keep every field the provider sent (the SDK's own
-// CallToolResultSchema strips unknown keys inside content blocks and rejects unknown content types).
-const ToolResultSchema = z.looseObject({
-  content: z.array(z.unknown()).default([]),
-  isError: z.boolean().optional(),
-  structuredContent: z.record(z.string(), z.unknown()).optional(),
-});
+// A pass-through schema: it checks the shape and keeps every field the provider sent.
 const ToolPageSchema = z.looseObject({
   tools: z.array(z.looseObject({ name: z.string() })),
   nextCursor: z.string().optional(),
@@ -66,6 +47,24 @@ const ToolPageSchema = z.looseObject({
 const MAX_TOOL_PAGES = 1000;
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What is wrong with a `tools/call` result's shape, if anything (every other field passes as it is). */
+const resultProblem = (result: unknown): string | undefined => {
+  if (!isObject(result)) return 'it is not an object';
+  if (result['content'] !== undefined && !Array.isArray(result['content'])) return 'content is not a list';
+  if (result['isError'] !== undefined && typeof result['isError'] !== 'boolean') return 'isError is not true or false';
+  if (result['structuredContent'] !== undefined && !isObject(result['structuredContent'])) return 'structuredContent is not an object';
+  return undefined;
+};
+
+/** A JSON-RPC error from the provider, worded as the SDK words it. */
+const refusedBy = (error: unknown): RequestFailure => {
+  const { code, message: said } = isObject(error) ? error : {};
+  const text = typeof said === 'string' ? said : 'an error without a message';
+  return { kind: 'refused', invalidParams: code === ErrorCode.InvalidParams, message: typeof code === 'number' ? `MCP error ${code}: ${text}` : text };
+};
 
 /**
  * An MCP client session over a pair of byte streams, whatever runs at the other end: the SDK's `Client`
@@ -120,22 +119,23 @@ export class McpSession {
     return tools;
   }
 
-  /** `tools/call`; the provider's result unchanged (a tool's own error is a result with isError, not a failure). */
+  /**
+   * `tools/call`; the provider's result unchanged (a tool's own error is a result with isError, not a
+   * failure). Sent past the SDK client as a raw JSON-RPC line (see {@link RawRequests}); the result keeps
+   * the JSON text it came as, so that it can be forwarded byte for byte.
+   */
   async callTool(name: string, args: Readonly<Record<string, unknown>>, options: CallOptions): Promise<RequestOutcome<ToolCallResult>> {
     // timeoutMs is a hard deadline for the whole call (what the caller asked for), so progress does not extend it.
-    const requestOptions: { timeout: number; resetTimeoutOnProgress: false; signal?: AbortSignal; onprogress?: ProgressCallback } = {
-      timeout: options.timeoutMs,
-      resetTimeoutOnProgress: false,
-    };
-    if (options.signal !== undefined) requestOptions.signal = options.signal;
-    if (options.onProgress !== undefined) requestOptions.onprogress = options.onProgress as ProgressCallback;
-    try {
-      const params = { name, arguments: args as Record<string, unknown> };
-      const result = await this.client.request({ method: 'tools/call', params }, ToolResultSchema, requestOptions);
-      return { ok: true, value: result as ToolCallResult };
-    } catch (error) {
-      return { ok: false, failure: this.failure(error, options.signal) };
-    }
+    const outcome = await this.transport.requests.request('tools/call', { name, arguments: args }, options);
+    if (!outcome.ok) return options.signal?.aborted ? { ok: false, failure: { kind: 'cancelled' } } : outcome;
+    const { message, line } = outcome.value;
+    if (message.error !== undefined) return { ok: false, failure: refusedBy(message.error) };
+    const problem = resultProblem(message.result);
+    if (problem !== undefined) return { ok: false, failure: { kind: 'refused', invalidParams: false, message: `the provider's result is not a CallToolResult: ${problem}` } };
+    const result = message.result as ToolCallResult;
+    if (result.content === undefined) return { ok: true, value: { ...result, content: [] } };
+    const text = memberText(line, 'result');
+    return { ok: true, value: text === undefined ? result : withJsonText(result, text) };
   }
 
   /** MCP `ping`. */

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { flushProgress } from '../progress.js';
-import { providerIdSchema, timeoutSchema, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
+import { PROVIDER_ID_PATTERN } from '../../../domain/shared/ids.js';
+import { acceptToolArguments, providerIdSchema, timeoutSchema, TOOL_NAME_PATTERN, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
 import { defineTool } from '../registry-tool.js';
+
+const INPUT_KEYS = new Set(['provider', 'tool', 'arguments', 'timeout']);
 
 export const registryInvoke = defineTool({
   name: 'registry_invoke',
@@ -17,6 +20,16 @@ export const registryInvoke = defineTool({
     })
     .strict(),
   annotations: { readOnlyHint: false, openWorldHint: true },
+  // The input schema above, checked by hand on the hot path (and the arguments passed on as they came).
+  accept: (input) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+    for (const key in input) if (!INPUT_KEYS.has(key)) return undefined;
+    const { provider, tool, arguments: args, timeout } = input as Record<string, unknown>;
+    if (typeof provider !== 'string' || !PROVIDER_ID_PATTERN.test(provider) || typeof tool !== 'string' || !TOOL_NAME_PATTERN.test(tool)) return undefined;
+    if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0.1 && timeout <= 3600)) return undefined;
+    const accepted = acceptToolArguments(args);
+    return accepted === undefined ? undefined : { provider, tool, arguments: accepted, timeout };
+  },
   handler: async (input, { app, correlationId, signal, progress }) => {
     let relayed: Promise<void> | undefined;
     const result = await app.invoke({

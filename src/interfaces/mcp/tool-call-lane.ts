@@ -1,0 +1,96 @@
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../../application/ports/logger.js';
+import { jsonTextOf, type ToolCallResult } from '../../application/ports/provider-runtime.js';
+
+/** Sends a progress notification for the request being served, under the caller's token. */
+export type SendProgress = (params: { progressToken: string | number; progress: number; total?: number; message?: string }) => Promise<void>;
+
+/** One `tools/call` as either path (the SDK's or the lean lane) hands it to the registry. */
+export interface RegistryCall {
+  readonly name: string;
+  readonly arguments: unknown;
+  readonly progressToken: string | number | undefined;
+  /** Aborted when the client cancels the request. */
+  readonly signal: AbortSignal;
+  readonly sendProgress: SendProgress;
+}
+
+/** What the lane serves, and how. */
+export interface ToolCallLane {
+  /** Whether the lane serves calls of the tool with this name. */
+  readonly takes: (name: string) => boolean;
+  /** Serves one call; never rejects (failures are error results). */
+  readonly serve: (call: RegistryCall) => Promise<ToolCallResult>;
+  readonly logger: Logger;
+}
+
+/** A transport that can send a message given as its JSON text (see `StdioServerLineTransport.sendRaw`). */
+interface RawSending {
+  sendRaw(json: string, options?: TransportSendOptions): Promise<void>;
+}
+const sendsRaw = (transport: Transport): transport is Transport & RawSending => typeof (transport as Partial<RawSending>).sendRaw === 'function';
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The lean lane for tool calls. Installed on a transport after the SDK server connected to it, it takes
+ * the `tools/call` requests of the tools it `takes` (and the `notifications/cancelled` for them) before
+ * the SDK sees them, and hands every other message to the SDK server unchanged. A call on the lane costs
+ * no schema parse of the request or the result and no SDK request bookkeeping; its result is written as
+ * the provider sent it — its own JSON text when the runtime kept it (see `jsonTextOf`) and the transport
+ * can send text — so that nothing in it is dropped, re-ordered or rounded. Progress and cancellation
+ * work as on the SDK's path; a cancelled request gets no response, as MCP asks.
+ *
+ * It sits at the SDK `Transport` boundary (`onmessage` / `send`), so every transport (stdio, each HTTP
+ * session) gets the same lane.
+ */
+export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): void => {
+  const sdk = transport.onmessage;
+  if (sdk === undefined) throw new Error('serveToolCallLane: connect the SDK server to the transport first');
+  const inFlight = new Map<RequestId, AbortController>();
+
+  const reply = (id: RequestId, result: ToolCallResult): Promise<void> => {
+    const text = jsonTextOf(result);
+    if (text !== undefined && sendsRaw(transport)) return transport.sendRaw(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${text}}`, { relatedRequestId: id });
+    return transport.send({ jsonrpc: '2.0', id, result: result as Json }, { relatedRequestId: id });
+  };
+
+  const serve = async (id: RequestId, params: Json): Promise<void> => {
+    const controller = new AbortController();
+    inFlight.set(id, controller);
+    try {
+      const meta = params['_meta'];
+      const token = isObject(meta) ? meta['progressToken'] : undefined;
+      const result = await lane.serve({
+        name: params['name'] as string,
+        arguments: params['arguments'],
+        progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+        signal: controller.signal,
+        sendProgress: (progress) => transport.send({ jsonrpc: '2.0', method: 'notifications/progress', params: progress }, { relatedRequestId: id }),
+      });
+      if (!controller.signal.aborted) await reply(id, result);
+    } catch (error) {
+      lane.logger.warn('could not answer a tool call', { id, error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      inFlight.delete(id);
+    }
+  };
+
+  transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
+    const { method, params, id } = message as { method?: unknown; params?: unknown; id?: RequestId };
+    if (method === 'tools/call' && id !== undefined && isObject(params) && typeof params['name'] === 'string' && lane.takes(params['name'])) {
+      void serve(id, params);
+      return;
+    }
+    if (method === 'notifications/cancelled' && isObject(params)) {
+      const controller = inFlight.get(params['requestId'] as RequestId);
+      if (controller !== undefined) {
+        controller.abort(params['reason']);
+        return;
+      }
+    }
+    sdk.call(transport, message, extra);
+  };
+};
