@@ -11,6 +11,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const HANGAR_MAIN = join(REPO_ROOT, 'dist/src/main.js');
 export const MATH_SERVER = join(REPO_ROOT, 'dist/examples/providers/math/server.js');
 export const FAULTY_SERVER = join(REPO_ROOT, 'dist/tests/fixtures/providers/faulty-server.js');
+export const UNUSUAL_RESULTS_SERVER = join(REPO_ROOT, 'dist/tests/fixtures/providers/unusual-results/server.js');
 export const EVERYTHING_SERVER = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 
 /**
@@ -100,6 +101,8 @@ export interface RawHangar {
   send(line: string): Promise<void>;
   /** The ids of every response so far, in order (the initialize exchange's 0 included). */
   answered(): readonly unknown[];
+  /** The line (as text, without its newline) of the response carrying `id`, once it came. */
+  lineOf(id: number): string | undefined;
   /** Everything the hangar wrote to stderr so far. */
   stderr(): string;
   /** Closes stdin (the hangar shuts down) and waits for the exit code. */
@@ -118,15 +121,18 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const waiting = new Map<number, (answer: RawAnswer) => void>();
   const answered: unknown[] = [];
+  const lines = new Map<number, string>();
   let stderr = '';
   let pending = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     pending += chunk;
     for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
-      const message = JSON.parse(pending.slice(0, end)) as Partial<RawAnswer>;
+      const line = pending.slice(0, end);
+      const message = JSON.parse(line) as Partial<RawAnswer>;
       pending = pending.slice(end + 1);
       answered.push(message.id);
+      if (typeof message.id === 'number') lines.set(message.id, line);
       if (typeof message.id === 'number') waiting.get(message.id)?.(message as RawAnswer);
     }
   });
@@ -143,6 +149,7 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
     request,
     send: (line) => new Promise((resolve) => child.stdin.write(`${line}\n`, () => resolve())),
     answered: () => [...answered],
+    lineOf: (id) => lines.get(id),
     stderr: () => stderr,
     close: () => {
       child.stdin.end();
