@@ -18,7 +18,7 @@ const skipSpace = (text: string, from: number): number => {
 
 /** `at` is an opening quote; the index just after its closing quote. */
 const stringEnd = (text: string, at: number): number => {
-  for (let from = at + 1; ; ) {
+  for (let from = at + 1; ;) {
     const quote = text.indexOf('"', from);
     if (quote === -1) return text.length;
     let escapes = 0;
@@ -34,7 +34,7 @@ const valueEnd = (text: string, at: number): number => {
   if (first === QUOTE) return stringEnd(text, at);
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
-    for (let from = at; ; ) {
+    for (let from = at; ;) {
       STRUCTURE.lastIndex = from;
       const found = STRUCTURE.exec(text);
       if (found === null) return text.length;

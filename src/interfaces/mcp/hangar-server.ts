@@ -98,7 +98,10 @@ const serveCall = async (app: Application, call: RegistryCall, logger: Logger): 
   } catch (error) {
     if (isDomainError(error)) return errorResult(error, correlationId);
     logger.error('registry tool failed unexpectedly', { tool: call.name, correlationId, error: error instanceof Error ? error.stack : String(error) });
-    return errorResult(new DomainError('INTERNAL_ERROR', `internal error in ${call.name}: ${error instanceof Error ? error.message : String(error)}`), correlationId);
+    return errorResult(
+      new DomainError('INTERNAL_ERROR', `internal error in ${call.name}: ${error instanceof Error ? error.message : String(error)}`),
+      correlationId,
+    );
   }
 };
 

@@ -53,7 +53,8 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
 
   const reply = (id: RequestId, result: ToolCallResult): Promise<void> => {
     const text = jsonTextOf(result);
-    if (text !== undefined && sendsRaw(transport)) return transport.sendRaw(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${text}}`, { relatedRequestId: id });
+    if (text !== undefined && sendsRaw(transport))
+      return transport.sendRaw(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${text}}`, { relatedRequestId: id });
     return transport.send({ jsonrpc: '2.0', id, result: result as Json }, { relatedRequestId: id });
   };
 

@@ -131,7 +131,8 @@ export class McpSession {
     const { message, line } = outcome.value;
     if (message.error !== undefined) return { ok: false, failure: refusedBy(message.error) };
     const problem = resultProblem(message.result);
-    if (problem !== undefined) return { ok: false, failure: { kind: 'refused', invalidParams: false, message: `the provider's result is not a CallToolResult: ${problem}` } };
+    if (problem !== undefined)
+      return { ok: false, failure: { kind: 'refused', invalidParams: false, message: `the provider's result is not a CallToolResult: ${problem}` } };
     const result = message.result as ToolCallResult;
     if (result.content === undefined) return { ok: true, value: { ...result, content: [] } };
     const text = memberText(line, 'result');
