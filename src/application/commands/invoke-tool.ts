@@ -7,6 +7,7 @@ import { toDomainError, toolNotFound } from '../errors.js';
 import type { LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 import type { ArgumentsValidator } from '../ports/arguments-validator.js';
+import type { CancelSignal } from '../ports/cancel-signal.js';
 import type { Clock, Hasher } from '../ports/clock.js';
 import { jsonTextOf, type ProgressUpdate, type ToolCallResult } from '../ports/provider-runtime.js';
 import type { StartProvider } from './start-provider.js';
@@ -21,7 +22,7 @@ export interface InvokeTool {
   /** Per-call timeout; default the provider's `timeout_s`. */
   readonly timeoutMs?: number | undefined;
   readonly correlationId: string;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
   /** Progress the provider reports for this call. */
   readonly onProgress?: ((update: ProgressUpdate) => void) | undefined;
   /** Told as the call passes each stage. */

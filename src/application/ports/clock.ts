@@ -1,3 +1,4 @@
+import type { CancelSignal } from './cancel-signal.js';
 /** The application's only source of time. Tests inject a clock they move by hand. */
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -9,7 +10,7 @@ export interface Scheduler {
   /** Calls `fn` every `intervalMs` until the returned function is called. Never keeps the process alive. */
   every(intervalMs: number, fn: () => void): () => void;
   /** Resolves after `ms`; rejects at once when `signal` aborts. Never keeps the process alive longer than needed. */
-  delay(ms: number, signal?: AbortSignal): Promise<void>;
+  delay(ms: number, signal?: CancelSignal): Promise<void>;
 }
 
 /** Fresh ids and randomness, injected so that tests are repeatable. */

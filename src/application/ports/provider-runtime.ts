@@ -1,3 +1,4 @@
+import type { CancelSignal } from './cancel-signal.js';
 import type { ProviderId } from '../../domain/shared/ids.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 
@@ -52,7 +53,7 @@ export interface CallOptions {
   /** The call fails with TIMEOUT after this long, and the provider's request is cancelled. */
   readonly timeoutMs: number;
   /** Aborting cancels the provider's request (`notifications/cancelled`) and fails the call with CANCELLED. */
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   /** Receives progress the provider reports for this call. */
   readonly onProgress?: (update: ProgressUpdate) => void;
 }

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock, Hasher, IdGenerator, Scheduler } from '../../application/ports/clock.js';
+
+/** The error an aborted delay rejects with, as `timers/promises` words it. */
+const cancelled = (reason: unknown): Error => Object.assign(new Error('The operation was aborted', { cause: reason }), { name: 'AbortError' });
 
 /** Wall-clock time. */
 export const systemClock: Clock = { now: () => Date.now() };
@@ -12,7 +14,19 @@ export const systemScheduler: Scheduler = {
     timer.unref();
     return () => clearInterval(timer);
   },
-  delay: (ms, signal) => sleep(ms, undefined, signal ? { signal } : {}),
+  delay: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(cancelled(signal.reason));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(cancelled(signal?.reason));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }),
 };
 
 /** Random UUIDs and Math.random. */

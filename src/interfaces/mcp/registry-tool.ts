@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ToolCallResult } from '../../application/ports/provider-runtime.js';
+import type { CancelSignal } from '../../application/ports/cancel-signal.js';
 import type { Application } from '../../application/application.js';
 
 /** What a registry tool's handler gets besides its parsed input. */
@@ -7,7 +8,7 @@ export interface ToolContext {
   readonly app: Application;
   readonly correlationId: string;
   /** Aborted when the client cancels the request. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** Sends a progress notification when the client asked for progress; a no-op otherwise. */
   readonly progress?: ((progress: number, total: number | undefined, message: string | undefined) => Promise<void>) | undefined;
 }

@@ -1,5 +1,6 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { CancelSignal } from '../../application/ports/cancel-signal.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { jsonTextOf, type ToolCallResult } from '../../application/ports/provider-runtime.js';
 
@@ -12,7 +13,7 @@ export interface RegistryCall {
   readonly arguments: unknown;
   readonly progressToken: string | number | undefined;
   /** Aborted when the client cancels the request. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly sendProgress: SendProgress;
 }
 
@@ -32,6 +33,31 @@ interface RawSending {
 const sendsRaw = (transport: Transport): transport is Transport & RawSending => typeof (transport as Partial<RawSending>).sendRaw === 'function';
 
 type Json = Record<string, unknown>;
+
+/** The cancellation of one call on the lane: an abort signal without the EventTarget (and its cost) behind one. */
+class CallCancellation implements CancelSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: (() => void)[] | undefined;
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    (this.listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const index = this.listeners?.indexOf(listener) ?? -1;
+    if (index !== -1) this.listeners?.splice(index, 1);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners ?? [];
+    this.listeners = undefined;
+    for (const listener of listeners) listener();
+  }
+}
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
@@ -49,7 +75,7 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): void => {
   const sdk = transport.onmessage;
   if (sdk === undefined) throw new Error('serveToolCallLane: connect the SDK server to the transport first');
-  const inFlight = new Map<RequestId, AbortController>();
+  const inFlight = new Map<RequestId, CallCancellation>();
 
   const reply = (id: RequestId, result: ToolCallResult): Promise<void> => {
     const text = jsonTextOf(result);
@@ -59,8 +85,8 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
   };
 
   const serve = async (id: RequestId, params: Json): Promise<void> => {
-    const controller = new AbortController();
-    inFlight.set(id, controller);
+    const cancellation = new CallCancellation();
+    inFlight.set(id, cancellation);
     try {
       const meta = params['_meta'];
       const token = isObject(meta) ? meta['progressToken'] : undefined;
@@ -68,10 +94,10 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
         name: params['name'] as string,
         arguments: params['arguments'],
         progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
-        signal: controller.signal,
+        signal: cancellation,
         sendProgress: (progress) => transport.send({ jsonrpc: '2.0', method: 'notifications/progress', params: progress }, { relatedRequestId: id }),
       });
-      if (!controller.signal.aborted) await reply(id, result);
+      if (!cancellation.aborted) await reply(id, result);
     } catch (error) {
       lane.logger.warn('could not answer a tool call', { id, error: error instanceof Error ? error.message : String(error) });
     } finally {
@@ -86,9 +112,9 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
       return;
     }
     if (method === 'notifications/cancelled' && isObject(params)) {
-      const controller = inFlight.get(params['requestId'] as RequestId);
-      if (controller !== undefined) {
-        controller.abort(params['reason']);
+      const cancellation = inFlight.get(params['requestId'] as RequestId);
+      if (cancellation !== undefined) {
+        cancellation.abort(params['reason']);
         return;
       }
     }

@@ -174,7 +174,7 @@ export class McpSession {
     return this.transport.lastSkippedLines();
   }
 
-  private failure(error: unknown, signal?: AbortSignal): RequestFailure {
+  private failure(error: unknown, signal?: { readonly aborted: boolean }): RequestFailure {
     if (signal?.aborted) return { kind: 'cancelled' };
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return { kind: 'timeout' };
     if (error instanceof McpError && isOversizedMessage(error.data)) return { kind: 'too_large', ...error.data.oversizedMessage };

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../../../application/ports/cancel-signal.js';
 import type { ProgressUpdate } from '../../../application/ports/provider-runtime.js';
 
 /** Why a request failed, by kind. */
@@ -24,7 +25,7 @@ export interface RawResponse {
 
 export interface RawRequestOptions {
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
   readonly onProgress?: ((update: ProgressUpdate) => void) | undefined;
 }
 
@@ -33,7 +34,7 @@ interface Pending {
   readonly deadline: number;
   readonly settle: (outcome: RequestOutcome<RawResponse>) => void;
   readonly onProgress: ((update: ProgressUpdate) => void) | undefined;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: CancelSignal | undefined;
   readonly onAbort: (() => void) | undefined;
 }
 
