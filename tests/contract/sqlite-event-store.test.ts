@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import type { EventRegistry } from '../../src/infrastructure/persistence/event-r
 import { hashEventRow } from '../../src/infrastructure/persistence/hash-chain.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../../src/infrastructure/persistence/sqlite/sqlite-event-store.js';
 import { StoreUnusable } from '../../src/infrastructure/persistence/sqlite/store-problems.js';
+import { commitsInWal } from '../support/wal-commits.js';
 import { at, contractRegistry, eventStoreContract, greetingFixture, invoked, type ContractEvent, type ContractStore } from './event-store.contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hangar-sqlite-store-'));
@@ -61,24 +62,6 @@ const tamper = (path: string, sql: string, ...params: unknown[]) => {
   } finally {
     db.close();
   }
-};
-
-/**
- * The transactions committed to a WAL file since it was last reset: frames whose header carries the size
- * of the database after a commit (non-zero only on the last frame of each transaction) and the salts of
- * the WAL header (older frames left from before a reset do not count).
- */
-const commitsInWal = (path: string): number => {
-  const wal = readFileSync(`${path}-wal`);
-  if (wal.length < 32) return 0;
-  const pageSize = wal.readUInt32BE(8);
-  const [salt1, salt2] = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
-  let commits = 0;
-  for (let frame = 32; frame + 24 + pageSize <= wal.length; frame += 24 + pageSize) {
-    if (wal.readUInt32BE(frame + 8) !== salt1 || wal.readUInt32BE(frame + 12) !== salt2) break;
-    if (wal.readUInt32BE(frame + 4) !== 0) commits++;
-  }
-  return commits;
 };
 
 describe('SqliteEventStore (file)', () => {
