@@ -10,6 +10,9 @@ export interface EventStoreBenchFigures {
   readonly appendsPerSecond: number;
   readonly appendP50Ms: number;
   readonly appendP99Ms: number;
+  /** Appends issued 16 at a time in one turn (awaited together), as 16 calls in flight record them. */
+  readonly batchedAppends: number;
+  readonly batchedAppendsPerSecond: number;
   readonly readStreamEvents: number;
   readonly readStreamMs: number;
   readonly verifyChainEvents: number;
@@ -18,13 +21,17 @@ export interface EventStoreBenchFigures {
 
 const STREAMS = ['provider-math', 'provider-files', 'provider-search', 'provider-git'];
 const WARMUP = 1000;
+/** Appends issued in one turn by the batched figure (16 calls in flight). */
+const PER_TURN = 16;
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /**
- * Durable single-event `ToolInvoked` appends (each its own transaction, correct expected versions) to a
- * fresh SQLite store in a temp dir, after a short unmeasured warm-up; half go to `provider-math`, whose
- * stream is then read back whole (first read, cold), and the whole chain is verified. Prints nothing.
+ * Durable single-event `ToolInvoked` appends (correct expected versions) to a fresh SQLite store in a temp
+ * dir, after a short unmeasured warm-up: first one at a time (each awaited before the next), then
+ * {@link PER_TURN} at a time, issued in one turn and awaited together (the store may commit them in one
+ * transaction). Half go to `provider-math`, whose stream is then read back whole (first read, cold), and
+ * the whole chain is verified. Prints nothing.
  */
 export async function benchEventStore(appends = 20_000): Promise<EventStoreBenchFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-bench-store-'));
@@ -57,6 +64,17 @@ export async function benchEventStore(appends = 20_000): Promise<EventStoreBench
     const appendSeconds = (performance.now() - start) / 1000;
     latencies.sort((a, b) => a - b);
 
+    const turn = (first: number) => {
+      const turnAppends: Promise<unknown>[] = [];
+      for (let i = first; i < first + PER_TURN; i++) turnAppends.push(append(i % 2 === 0 ? 'provider-math' : (STREAMS[1 + (i % 3)] as string), i));
+      return Promise.all(turnAppends);
+    };
+    for (let i = 0; i < WARMUP; i += PER_TURN) await turn(appends + i);
+    const batchedAppends = Math.ceil(appends / PER_TURN) * PER_TURN;
+    const batchedStart = performance.now();
+    for (let i = 0; i < batchedAppends; i += PER_TURN) await turn(appends + WARMUP + i);
+    const batchedSeconds = (performance.now() - batchedStart) / 1000;
+
     let t = performance.now();
     const read = await store.readStream('provider-math');
     const readStreamMs = performance.now() - t;
@@ -71,6 +89,8 @@ export async function benchEventStore(appends = 20_000): Promise<EventStoreBench
       appendsPerSecond: appends / appendSeconds,
       appendP50Ms: percentile(latencies, 50),
       appendP99Ms: percentile(latencies, 99),
+      batchedAppends,
+      batchedAppendsPerSecond: batchedAppends / batchedSeconds,
       readStreamEvents: read.length,
       readStreamMs,
       verifyChainEvents: verified.count,

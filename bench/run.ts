@@ -261,6 +261,7 @@ const boot = async () => {
 const store = async () => {
   const figures = await benchEventStore();
   row('durable ToolInvoked appends/s', '', figures.appendsPerSecond, '', '≥ 20000');
+  row('durable ToolInvoked appends/s, 16 per turn', '', figures.batchedAppendsPerSecond, '', '');
 };
 
 // BENCH_ONLY=warm,cold,boot,store,bookkeeping runs a subset.

@@ -352,6 +352,98 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         await assert.rejects(older.readAll(), /position 2\b.*GreetingSent/s);
       }));
 
+    it('commits appends issued in one turn, to several streams and to one stream at consecutive versions', () =>
+      withStore(async ({ store }) => {
+        const appends = [
+          store.append('provider-a', [started], 0, meta(1, { correlationId: 'a1' })),
+          store.append('provider-b', [started, invoked('y', 1)], 0, meta(2)),
+          store.append('provider-a', [invoked('x', 1)], 1, meta(3)),
+          store.append('provider-a', [invoked('x', 2), stopped], 2, meta(4)),
+          store.append('provider-b', [stopped], 2, meta(5)),
+        ];
+        const stored = await Promise.all(appends);
+        assert.deepEqual(
+          stored.map((events) => events.map((e) => [e.position, e.streamId, e.streamVersion])),
+          [
+            [[1, 'provider-a', 1]],
+            [
+              [2, 'provider-b', 1],
+              [3, 'provider-b', 2],
+            ],
+            [[4, 'provider-a', 2]],
+            [
+              [5, 'provider-a', 3],
+              [6, 'provider-a', 4],
+            ],
+            [[7, 'provider-b', 3]],
+          ],
+          'positions in the order the appends were made, gap-free',
+        );
+        assert.deepEqual(await store.readAll(), stored.flat(), 'a read returns what the appends returned');
+        assert.equal(await store.lastPosition(), 7);
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 7 });
+      }));
+
+    it('fails a conflicting append of a turn and the later appends to its stream, and commits the others', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started], 0, meta());
+        const outcomes = await Promise.allSettled([
+          store.append('provider-a', [invoked('x', 1)], 1, meta()), // commits: provider-a at 2
+          store.append('provider-a', [invoked('x', 2)], 1, meta()), // stale
+          store.append('provider-b', [started], 0, meta()),
+          store.append('provider-a', [invoked('x', 3)], 2, meta()), // decided after the stale one: its version matches, yet it fails
+          store.append('provider-a', [stopped], 3, meta()),
+          store.append('provider-a', [invoked('x', 4)], 'any', meta()), // no expected version: not decided against anything
+          store.append('provider-b', [stopped], 1, meta()),
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => o.status),
+          ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+        );
+        const conflicts = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+        for (const e of conflicts) assert.ok(e instanceof ConcurrencyError, `ConcurrencyError, got ${String(e)}`);
+        assert.deepEqual(
+          conflicts.map((e) => [(e as ConcurrencyError).expectedVersion, (e as ConcurrencyError).actualVersion]),
+          [
+            [1, 2],
+            [2, 2],
+            [3, 2],
+          ],
+        );
+        assert.deepEqual(
+          (await store.readAll()).map((e) => [e.position, e.streamId, e.streamVersion, e.type]),
+          [
+            [1, 'provider-a', 1, 'ProviderStarted'],
+            [2, 'provider-a', 2, 'ToolInvoked'],
+            [3, 'provider-b', 1, 'ProviderStarted'],
+            [4, 'provider-a', 3, 'ToolInvoked'],
+            [5, 'provider-b', 2, 'ProviderStopped'],
+          ],
+        );
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 5 });
+        const [next] = await store.append('provider-a', [stopped], 3, meta());
+        assert.deepEqual([next?.position, next?.streamVersion], [6, 4], 'the next turn decides afresh');
+      }));
+
+    it('rolls back only the append of a turn whose row cannot be written, with no gap in positions', () =>
+      withStore(async ({ store }) => {
+        const poisoned = { type: 'ToolInvoked', data: { tool: 'x', resultSize: 1n } } as unknown as ContractEvent;
+        const outcomes = await Promise.allSettled([
+          store.append('provider-a', [started], 0, meta()),
+          store.append('provider-b', [started, poisoned], 0, meta()),
+          store.append('provider-b', [started], 0, meta()),
+          store.append('provider-c', [started, stopped], 0, meta()),
+        ]);
+        assert.deepEqual(
+          outcomes.map((o) => (o.status === 'fulfilled' ? o.value.map((e) => e.position) : (o.reason as Error).name)),
+          [[1], 'TypeError', 'ConcurrencyError', [2, 3]],
+        );
+        assert.deepEqual(await store.readStream('provider-b'), []);
+        assert.deepEqual(await store.verifyChain(), { ok: true, count: 3 });
+        const [next] = await store.append('provider-b', [started], 0, meta());
+        assert.equal(next?.position, 4);
+      }));
+
     it('rejects calls once closed', () =>
       withStore(async ({ store }) => {
         await store.close();

@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import type { EventRegistry } from '../../src/infrastructure/persistence/event-registry.js';
 import { hashEventRow } from '../../src/infrastructure/persistence/hash-chain.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../../src/infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { StoreUnusable } from '../../src/infrastructure/persistence/sqlite/store-problems.js';
+import { commitsInWal } from '../support/wal-commits.js';
 import { at, contractRegistry, eventStoreContract, greetingFixture, invoked, type ContractEvent, type ContractStore } from './event-store.contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'hangar-sqlite-store-'));
@@ -63,6 +65,97 @@ const tamper = (path: string, sql: string, ...params: unknown[]) => {
 };
 
 describe('SqliteEventStore (file)', () => {
+  it('commits the appends of one turn in one transaction, and appends awaited one by one in one each', async () => {
+    const path = freshPath();
+    await using(path, {}, async (store) => {
+      const before = commitsInWal(path);
+      const turn = await Promise.all(
+        Array.from({ length: 16 }, (_, n) =>
+          store.append(n % 2 === 0 ? 'provider-a' : 'provider-b', [invoked('x', n)], Math.floor(n / 2), { occurredAt: at(1) }),
+        ),
+      );
+      assert.deepEqual(
+        turn.map((events) => events[0]?.position),
+        Array.from({ length: 16 }, (_, n) => n + 1),
+      );
+      const afterTurn = commitsInWal(path);
+      assert.equal(afterTurn - before, 1, '16 appends of one turn, one commit');
+      for (let n = 0; n < 4; n++) await store.append('provider-a', [invoked('y', n)], 8 + n, { occurredAt: at(2) });
+      assert.equal(commitsInWal(path) - afterTurn, 4, 'each awaited append is a commit of its own');
+      assert.deepEqual(await store.verifyChain(), { ok: true, count: 20 });
+    });
+  });
+
+  it('commits the appends issued by the continuations of one turn together', async () => {
+    const path = freshPath();
+    await using(path, {}, async (store) => {
+      const before = commitsInWal(path);
+      await null; // from here on this test runs as a promise continuation, as a handler after an await does
+      const first = store.append('provider-a', [invoked('x', 0)], 0, { occurredAt: at(1) });
+      // Continuations that run in this turn: chained, and nested in another microtask.
+      const chained = Promise.resolve()
+        .then(() => undefined)
+        .then(() => store.append('provider-a', [invoked('x', 1)], 1, { occurredAt: at(1) }));
+      const nested = new Promise((resolve) =>
+        queueMicrotask(() => queueMicrotask(() => resolve(store.append('provider-b', [invoked('x', 2)], 0, { occurredAt: at(1) })))),
+      );
+      await Promise.all([first, chained, nested]);
+      assert.equal(commitsInWal(path) - before, 1, 'one commit for the appends of the continuations of one turn');
+      assert.deepEqual(await store.verifyChain(), { ok: true, count: 3 });
+    });
+  });
+
+  it('fails every append of a batch with one error when its transaction cannot start, and recovers after', async () => {
+    const path = freshPath();
+    await using(path, { busyTimeoutMs: 0 }, async (store) => {
+      await store.append('provider-a', [invoked('x', 0)], 0, { occurredAt: at(1) });
+      const other = new Database(path);
+      try {
+        other.prepare('BEGIN IMMEDIATE').run(); // holds the write lock
+        other
+          .prepare(
+            "INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash) VALUES (2, 'x', 1, 't', 1, '{}', '{}', '', '')",
+          )
+          .run();
+        const outcomes = await Promise.allSettled([
+          store.append('provider-a', [invoked('x', 1)], 1, { occurredAt: at(1) }),
+          store.append('provider-b', [invoked('x', 2)], 0, { occurredAt: at(1) }),
+        ]);
+        const [a, b] = outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error) : undefined));
+        assert.ok(a instanceof StoreUnusable, `StoreUnusable, got ${String(a)}`);
+        assert.match(a.message, /locked|busy/i);
+        assert.equal(b, a, 'the same error for every append of the batch');
+        other.prepare('ROLLBACK').run();
+      } finally {
+        other.close();
+      }
+      const [next] = await store.append('provider-a', [invoked('x', 3)], 1, { occurredAt: at(2) });
+      assert.equal(next?.position, 2);
+      assert.deepEqual(await store.verifyChain(), { ok: true, count: 2 });
+    });
+  });
+
+  it('commits appends still waiting for their batch when closed, and refuses appends after close', async () => {
+    const path = freshPath();
+    const store = openSqliteEventStore(path, { registry: contractRegistry() });
+    const pending = store.append('provider-a', [invoked('x', 1)], 0, { occurredAt: at(1) });
+    const closing = store.close();
+    await assert.rejects(store.append('provider-a', [invoked('x', 2)], 1, { occurredAt: at(1) }), /closed/);
+    assert.equal((await pending)[0]?.position, 1);
+    await closing;
+    await using(path, {}, async (reopened) => assert.equal(await reopened.lastPosition(), 1));
+  });
+
+  it('reads only committed data while appends wait for their batch', async () => {
+    const path = freshPath();
+    await using(path, {}, async (store) => {
+      const pending = store.append('provider-a', [invoked('x', 1)], 0, { occurredAt: at(1) });
+      assert.equal(await store.lastPosition(), 0);
+      await pending;
+      assert.equal(await store.lastPosition(), 1);
+    });
+  });
+
   it('creates the parent folder, keeps events across close and reopen, and folds the WAL back on close', async () => {
     const path = await seeded();
     assert.equal(existsSync(`${path}-wal`), false, 'the last connection to close checkpoints and removes the WAL');

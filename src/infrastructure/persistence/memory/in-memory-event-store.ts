@@ -19,6 +19,12 @@ export class InMemoryEventLog {
   readonly streams = new Map<string, EventRow[]>();
 }
 
+/** The appends of one turn: the streams an append failed on, and how to settle each append, in order. */
+interface Batch {
+  readonly failed: Set<string>;
+  readonly settle: (() => void)[];
+}
+
 /** Options of {@link InMemoryEventStore}. */
 export interface InMemoryEventStoreOptions<E extends DomainEvent> {
   /** The event types it holds: schema versions, upcasters, and the schemas events are checked against on read. */
@@ -30,12 +36,17 @@ export interface InMemoryEventStoreOptions<E extends DomainEvent> {
 /**
  * An EventStore in memory for tests and ephemeral runs. It stores rows exactly like the SQLite store
  * (serialised, hash-chained, upcast and checked on read), so it behaves the same under the contract tests.
+ * It writes each append at once, but settles it, as the SQLite store does, at the end of the turn it was
+ * made in, and keeps the same batch rule: once an append to a stream has failed, the later appends to that
+ * stream in the same turn fail with ConcurrencyError, unless their expected version is `any`.
  */
 export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> {
   /** The stored rows (shared with any store opened over the same log). */
   readonly log: InMemoryEventLog;
   private readonly registry: EventRegistry<E>;
   private closed = false;
+  /** The appends of the current turn; undefined between batches. */
+  private current: Batch | undefined;
 
   constructor(options: InMemoryEventStoreOptions<E>) {
     this.registry = options.registry;
@@ -51,9 +62,43 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
     this.assertOpen();
     checkExpectedVersion(expectedVersion);
     const encoded = encodeMetadata(metadata);
+    const batch = this.batch();
+    let outcome: { readonly stored: readonly StoredEvent<A>[] } | { readonly error: unknown };
+    try {
+      outcome = { stored: this.write(streamId, events, expectedVersion, encoded, batch.failed) };
+    } catch (error) {
+      batch.failed.add(streamId);
+      outcome = { error };
+    }
+    return new Promise((resolve, reject) => batch.settle.push(() => ('error' in outcome ? reject(outcome.error) : resolve(outcome.stored))));
+  }
+
+  /**
+   * The current batch: like the SQLite store's, it starts at an append and ends at the next tick, and its
+   * appends settle only then, so that whatever reacts to an outcome belongs to a later batch.
+   */
+  private batch(): Batch {
+    if (this.current === undefined) {
+      const batch: Batch = { failed: new Set(), settle: [] };
+      this.current = batch;
+      process.nextTick(() => {
+        this.current = undefined;
+        for (const settle of batch.settle) settle();
+      });
+    }
+    return this.current;
+  }
+
+  private write<A extends E>(
+    streamId: string,
+    events: readonly A[],
+    expectedVersion: ExpectedVersion,
+    encoded: ReturnType<typeof encodeMetadata>,
+    failed: ReadonlySet<string>,
+  ): StoredEvent<A>[] {
     const stream = this.log.streams.get(streamId);
     const actual = stream?.length ?? 0;
-    if (expectedVersion !== 'any' && expectedVersion !== actual) throw new ConcurrencyError(streamId, expectedVersion, actual);
+    if (expectedVersion !== 'any' && (expectedVersion !== actual || failed.has(streamId))) throw new ConcurrencyError(streamId, expectedVersion, actual);
     const stamp = { occurredAt: encoded.metadata.occurredAt, metadata: encoded.json, versionOf: (type: string) => this.registry.currentVersion(type) };
     // Encode every row before touching the log, so a failure half-way leaves nothing written.
     const stored: StoredEvent<A>[] = [];
