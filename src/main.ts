@@ -1,4 +1,6 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env node
+// First: sizes the heap before any other module loads (ESM evaluates imports in order).
+import './young-generation.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import type { HangarConfig } from './application/config.js';
