@@ -13,7 +13,7 @@ module.exports = {
       comment: 'src/application imports only the domain and itself (ports are its own), never adapters or interfaces.',
       severity: 'error',
       from: { path: '^src/application/' },
-      to: { path: '^src/(infrastructure|interfaces)/|^src/(main|composition-root)\\.ts$' },
+      to: { path: '^src/(infrastructure|interfaces)/|^src/(main|cli|composition-root)\\.ts$' },
     },
     {
       name: 'application-no-frameworks',
