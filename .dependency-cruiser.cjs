@@ -13,7 +13,7 @@ module.exports = {
       comment: 'src/application imports only the domain and itself (ports are its own), never adapters or interfaces.',
       severity: 'error',
       from: { path: '^src/application/' },
-      to: { path: '^src/(infrastructure|interfaces)/|^src/(main|composition-root)\\.ts$' },
+      to: { path: '^src/(infrastructure|interfaces)/|^src/(main|cli|composition-root)\\.ts$' },
     },
     {
       name: 'application-no-frameworks',
@@ -28,12 +28,6 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/infrastructure/' },
       to: { path: '^src/interfaces/' },
-    },
-    {
-      name: 'inversify-only-in-composition-root',
-      severity: 'error',
-      from: { path: '^src/', pathNot: '^src/composition-root\\.ts$' },
-      to: { path: 'node_modules/inversify' },
     },
     {
       name: 'rxjs-only-in-messaging',

@@ -56,7 +56,7 @@ export default tseslint.config(
   },
   {
     // The CLI prints to the terminal; tests, benchmarks and scripts may log.
-    files: ['src/interfaces/cli/**/*.ts', 'src/main.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs', 'examples/**/*.ts'],
+    files: ['src/interfaces/cli/**/*.ts', 'src/main.ts', 'src/cli.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs', 'examples/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   prettier,

@@ -23,10 +23,11 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-/** A client connected over stdio to `args` run by this Node.js. */
+/**
+ * A client connected over stdio to `args` run by this Node.js, with no flags of its own: the hangar runs
+ * as `node dist/src/main.js`, the way the README tells MCP clients to launch it.
+ */
 export const connect = async (args: string[], env: Record<string, string> = {}): Promise<Connected> => {
-  // The hangar runs as its bin runs it (see the shebang of src/main.ts).
-  if (args[0] === HANGAR_MAIN) args = ['--max-semi-space-size=2', ...args];
   const transport = new StdioClientTransport({
     command: process.execPath,
     args,

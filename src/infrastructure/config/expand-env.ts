@@ -62,18 +62,26 @@ export const expandEnv = (
 ): { readonly value: unknown; readonly problems: readonly RawProblem[]; readonly expansions: readonly Expansion[] } => {
   const problems: RawProblem[] = [];
   const expansions: Expansion[] = [];
-  const walk = (node: unknown, at: readonly (string | number)[]): unknown => {
+  // One path, pushed and popped along the walk and copied only where a problem or an expansion is found:
+  // a config of 500 providers has thousands of values, and almost none of them names a variable.
+  const at = [...path];
+  const walk = (node: unknown): unknown => {
     if (typeof node === 'string') {
+      if (!node.includes('$')) return node;
       const expanded = expandString(node, env);
-      for (const message of expanded.errors) problems.push({ path: at, at: 'value', message });
-      for (const used of expanded.used) expansions.push({ path: at, value: used });
+      for (const message of expanded.errors) problems.push({ path: [...at], at: 'value', message });
+      for (const used of expanded.used) expansions.push({ path: [...at], value: used });
       return expanded.value;
     }
-    if (Array.isArray(node)) return node.map((item: unknown, index) => walk(item, [...at, index]));
-    if (node !== null && typeof node === 'object') {
-      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, walk(item, [...at, key])]));
-    }
+    if (Array.isArray(node)) return node.map((child: unknown, index) => item(index, child));
+    if (node !== null && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, item(key, child)]));
     return node;
   };
-  return { value: walk(value, path), problems, expansions };
+  const item = (key: string | number, child: unknown): unknown => {
+    at.push(key);
+    const walked = walk(child);
+    at.pop();
+    return walked;
+  };
+  return { value: walk(value), problems, expansions };
 };

@@ -23,6 +23,8 @@ const start = (node: { range?: readonly number[] | null | undefined }): number |
  * one walk keeps that map, so the check costs one pass over the document. `source` is the document's text.
  */
 export const recursiveAliases = (doc: Document, source: string): RecursiveAlias[] => {
+  // An alias needs an anchor, and every anchor is written `&name`: a text without `&` has neither.
+  if (!source.includes('&')) return [];
   const anchored = new Map<string, Node>();
   const found: RecursiveAlias[] = [];
   visit(doc, {

@@ -4,7 +4,7 @@ import { isProviderId } from '../../domain/shared/ids.js';
 import { historyEntryDto } from '../shared/dto.js';
 import { formatTimeline } from './timeline.js';
 
-/** Text a CLI command writes, and its exit code; main.ts does the writing. */
+/** Text a CLI command writes, and its exit code; cli.ts does the writing. */
 export interface CliOutcome {
   readonly stdout?: string;
   readonly stderr?: string;

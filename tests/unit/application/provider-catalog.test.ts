@@ -119,6 +119,31 @@ describe('ProviderCatalog', () => {
       );
       assert.equal(catalog.streams().find((e) => e.streamId === 'provider-files@1')?.state.status, 'unregistered');
     });
+
+    it('lists what is registered and deregistered after it last answered, and every state as it is now', async () => {
+      const given = await givenTwoInstances();
+      const catalog = await given.boot();
+      assert.deepEqual(
+        catalog.list().map((e) => e.id),
+        ['files', 'math'],
+      );
+      const providers = providerCommands(one, { store: given.store, bus: given.bus, clock: new ManualClock() });
+      await providers.execute(providerId('alpha'), { type: 'RegisterProvider', providerId: providerId('alpha'), registration });
+      await providers.execute(providerId('files'), { type: 'DeregisterProvider' });
+      await providers.execute(providerId('alpha'), { type: 'RequestStart', reason: 'invoke', nowMs: T0 });
+      assert.deepEqual(
+        catalog.list().map((e) => [e.id, e.state.status]),
+        [
+          ['alpha', 'initializing'],
+          ['math', 'ready'],
+        ],
+      );
+      await providers.execute(providerId('files'), { type: 'RegisterProvider', providerId: providerId('files'), registration });
+      assert.deepEqual(
+        catalog.list().map((e) => e.id),
+        ['alpha', 'files', 'math'],
+      );
+    });
   });
 
   describe('what it adds from the envelopes', () => {

@@ -1,0 +1,28 @@
+import { subscribe } from 'node:diagnostics_channel';
+import { setFlagsFromString } from 'node:v8';
+import type { Worker } from 'node:worker_threads';
+
+/**
+ * Keeps V8's young generation at its initial size (two 1 MB semi-spaces) for the life of the process.
+ *
+ * V8 grows the young generation up to 16 MB per semi-space while modules load, and under load, and never
+ * gives it back: an idle hangar launched as `node dist/src/main.js` (what MCP clients run) held about 10 MB
+ * more than it needs. `--max-semi-space-size` only takes effect on the command line, before the heap
+ * exists; `--semi-space-growth-factor` is read each time V8 considers growing, so setting it here, before
+ * the first heavy module loads, has the same effect however the process was started. Starting a worker
+ * thread (the SQLite store's checkpoint worker) sets the flag back to its default, so it is set again once
+ * each worker runs. Measured: no change in call latency or throughput beyond the machine's noise.
+ *
+ * A launch that sizes the young generation itself (`--max-semi-space-size`, `--min-semi-space-size` or
+ * `--semi-space-growth-factor` in its arguments or NODE_OPTIONS) is left as it asked.
+ *
+ * main.ts imports this module alone and loads the rest (cli.ts) only after it has run: set after the
+ * command line's static imports had loaded, the flag kept the young generation at 4 MB instead of 2.
+ */
+const SIZED = /--(max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/;
+
+if (![...process.execArgv, process.env['NODE_OPTIONS'] ?? ''].some((arg) => SIZED.test(arg))) {
+  const keepSmall = () => setFlagsFromString('--semi-space-growth-factor=1');
+  keepSmall();
+  subscribe('worker_threads', (message) => (message as { worker: Worker }).worker.once('online', keepSmall));
+}
