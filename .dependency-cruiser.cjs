@@ -30,6 +30,12 @@ module.exports = {
       to: { path: '^src/interfaces/' },
     },
     {
+      name: 'inversify-only-in-composition-root',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/composition-root\\.ts$' },
+      to: { path: 'node_modules/inversify' },
+    },
+    {
       name: 'rxjs-only-in-messaging',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/infrastructure/messaging/' },

@@ -1,4 +1,6 @@
+import 'reflect-metadata';
 import { hostname } from 'node:os';
+import { Container, type ServiceIdentifier } from 'inversify';
 import { instanceCommands, providerCommands, type InstanceCommands, type ProviderCommands } from './application/aggregates.js';
 import type { Application } from './application/application.js';
 import { invokeTool } from './application/commands/invoke-tool.js';
@@ -79,139 +81,121 @@ export interface Overrides {
  */
 const providerLineLimit = (maxResultBytes: number): number => Math.max(16 * 1024 * 1024, 4 * maxResultBytes);
 
-type HealthMonitor = ReturnType<typeof healthMonitor>;
-
-/** Every service of a hangar instance, by name: what the composition root builds and hands out. */
-interface Services {
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly scheduler: Scheduler;
-  readonly ids: IdGenerator;
-  readonly hasher: Hasher;
-  readonly bus: EventBus<HangarEvent>;
-  readonly runtime: ProviderRuntime;
-  readonly validator: ArgumentsValidator;
-  readonly catalog: ProviderCatalog;
-  readonly live: LiveProviders;
-  readonly providers: ProviderCommands;
-  readonly instances: InstanceCommands;
-  readonly start: StartProvider;
-  readonly stop: StopProvider;
-  readonly health: HealthMonitor;
-  readonly rateLimiter: RateLimiter;
-  readonly application: Application;
-}
-
-/** Gives the one instance of a service, building it (and what it needs) on first use. */
-type Container = <K extends keyof Services>(key: K) => Services[K];
+const T = {
+  Config: Symbol('Config'),
+  Instance: Symbol('Instance'),
+  Logger: Symbol('Logger'),
+  Clock: Symbol('Clock'),
+  Scheduler: Symbol('Scheduler'),
+  Ids: Symbol('Ids'),
+  Hasher: Symbol('Hasher'),
+  EventStore: Symbol('EventStore'),
+  EventBus: Symbol('EventBus'),
+  Runtime: Symbol('Runtime'),
+  Validator: Symbol('Validator'),
+  Catalog: Symbol('Catalog'),
+  Providers: Symbol('Providers'),
+  Instances: Symbol('Instances'),
+  Live: Symbol('Live'),
+  Start: Symbol('Start'),
+  Stop: Symbol('Stop'),
+  Health: Symbol('Health'),
+  RateLimiter: Symbol('RateLimiter'),
+  Application: Symbol('Application'),
+} as const;
 
 /**
- * A container of singletons, each built by its factory on first use, the factories naming what they need
- * by key (checked by the compiler against `Services`). A factory that needs, through others, the service
- * it builds is a cycle and throws naming it. This is all the hangar asked of inversify, which took about
- * 250 modules, 7 MB and 90 ms of every boot (see docs/architecture.md, "Boot and memory").
- */
-const singletons = (factories: { readonly [K in keyof Services]: (get: Container) => Services[K] }): Container => {
-  const built = new Map<keyof Services, unknown>();
-  const building: (keyof Services)[] = [];
-  const get: Container = (key) => {
-    if (built.has(key)) return built.get(key) as Services[typeof key];
-    if (building.includes(key)) throw new Error(`the composition root has a cycle: ${[...building, key].join(' → ')}`);
-    building.push(key);
-    try {
-      const service = factories[key](get);
-      built.set(key, service);
-      return service;
-    } finally {
-      building.pop();
-    }
-  };
-  return get;
-};
-
-/**
- * The only place that binds every port to its adapter and every handler to its factory, for the instance
- * whose seat this hangar holds. No decorators anywhere; each service is a factory over the others.
+ * The only place that knows inversify: binds every port to its adapter and every handler to its
+ * factory, for the instance whose seat this hangar holds. No decorators anywhere; each binding is a
+ * factory over the container.
  */
 const buildContainer = (config: HangarConfig, instance: InstanceId, store: EventStore<HangarEvent>, overrides: Overrides): Container => {
-  const handlerDeps = (get: Container) => ({ store, bus: get('bus'), clock: get('clock') });
-  return singletons({
-    logger: () => overrides.logger ?? createLogger(),
-    clock: () => overrides.clock ?? systemClock,
-    scheduler: () => overrides.scheduler ?? systemScheduler,
-    ids: () => overrides.ids ?? systemIds,
-    hasher: () => sha256Hasher,
-    bus: (get) => new RxjsEventBus<HangarEvent>(get('logger')),
-    runtime: (get) =>
+  const c = new Container({ defaultScope: 'Singleton' });
+  const get = <V>(id: ServiceIdentifier<V>) => c.get<V>(id);
+  c.bind<HangarConfig>(T.Config).toConstantValue(config);
+  c.bind<InstanceId>(T.Instance).toConstantValue(instance);
+  c.bind<Logger>(T.Logger).toDynamicValue(() => overrides.logger ?? createLogger());
+  c.bind<Clock>(T.Clock).toConstantValue(overrides.clock ?? systemClock);
+  c.bind<Scheduler>(T.Scheduler).toConstantValue(overrides.scheduler ?? systemScheduler);
+  c.bind<IdGenerator>(T.Ids).toConstantValue(overrides.ids ?? systemIds);
+  c.bind<Hasher>(T.Hasher).toConstantValue(sha256Hasher);
+  c.bind<EventStore<HangarEvent>>(T.EventStore).toConstantValue(store);
+  c.bind<EventBus<HangarEvent>>(T.EventBus).toDynamicValue(() => new RxjsEventBus<HangarEvent>(get<Logger>(T.Logger)));
+  c.bind<ProviderRuntime>(T.Runtime).toDynamicValue(
+    () =>
       overrides.runtime ??
       runtimeByMode({
         subprocess: new ProcessProviderRuntime({
-          logger: get('logger'),
+          logger: get<Logger>(T.Logger),
           clientInfo: { name: 'mcp-hangar', version: VERSION },
           maxLineBytes: providerLineLimit(config.limits.maxResultBytes),
         }),
       }),
-    validator: (get) => new AjvArgumentsValidator(get('logger')),
-    catalog: () => new ProviderCatalog(instance),
-    live: () => new LiveProviders(),
-    providers: (get) => providerCommands(instance, handlerDeps(get)),
-    instances: (get) => instanceCommands(handlerDeps(get)),
-    start: (get) =>
-      startProvider({
-        providers: get('providers'),
-        live: get('live'),
-        runtime: get('runtime'),
-        configs: config.providers,
-        support: { clock: get('clock'), ids: get('ids'), hasher: get('hasher'), logger: get('logger') },
-      }),
-    stop: (get) => stopProvider({ providers: get('providers'), live: get('live') }),
-    health: (get) =>
-      healthMonitor({
-        live: get('live'),
-        catalog: get('catalog'),
-        providers: get('providers'),
-        support: { clock: get('clock'), ids: get('ids'), logger: get('logger') },
-        ...(overrides.healthPingTimeoutMs === undefined ? {} : { pingTimeoutMs: overrides.healthPingTimeoutMs }),
-      }),
-    rateLimiter: (get) => new RateLimiter(config.rateLimit, get('clock')),
-    application: (get) => {
-      const catalog = get('catalog');
-      const start = get('start');
-      const live = get('live');
-      const rateLimiter = get('rateLimiter');
-      const { maxResultBytes } = config.limits;
-      const invoke = invokeTool({
+  );
+  c.bind<ArgumentsValidator>(T.Validator).toDynamicValue(() => new AjvArgumentsValidator(get<Logger>(T.Logger)));
+  c.bind<ProviderCatalog>(T.Catalog).toDynamicValue(() => new ProviderCatalog(instance));
+  c.bind<LiveProviders>(T.Live).toDynamicValue(() => new LiveProviders());
+  const handlerDeps = () => ({ store, bus: get<EventBus<HangarEvent>>(T.EventBus), clock: get<Clock>(T.Clock) });
+  c.bind<ProviderCommands>(T.Providers).toDynamicValue(() => providerCommands(instance, handlerDeps()));
+  c.bind<InstanceCommands>(T.Instances).toDynamicValue(() => instanceCommands(handlerDeps()));
+  c.bind<StartProvider>(T.Start).toDynamicValue(() =>
+    startProvider({
+      providers: get(T.Providers),
+      live: get(T.Live),
+      runtime: get(T.Runtime),
+      configs: config.providers,
+      support: { clock: get(T.Clock), ids: get(T.Ids), hasher: get(T.Hasher), logger: get(T.Logger) },
+    }),
+  );
+  c.bind<StopProvider>(T.Stop).toDynamicValue(() => stopProvider({ providers: get(T.Providers), live: get(T.Live) }));
+  c.bind<ReturnType<typeof healthMonitor>>(T.Health).toDynamicValue(() =>
+    healthMonitor({
+      live: get(T.Live),
+      catalog: get(T.Catalog),
+      providers: get(T.Providers),
+      support: { clock: get(T.Clock), ids: get(T.Ids), logger: get(T.Logger) },
+      ...(overrides.healthPingTimeoutMs === undefined ? {} : { pingTimeoutMs: overrides.healthPingTimeoutMs }),
+    }),
+  );
+  c.bind<RateLimiter>(T.RateLimiter).toDynamicValue(() => new RateLimiter(config.rateLimit, get(T.Clock)));
+  c.bind<Application>(T.Application).toDynamicValue(() => {
+    const catalog = get<ProviderCatalog>(T.Catalog);
+    const start = get<StartProvider>(T.Start);
+    const live = get<LiveProviders>(T.Live);
+    const rateLimiter = get<RateLimiter>(T.RateLimiter);
+    const { maxResultBytes } = config.limits;
+    const invoke = invokeTool({
+      catalog,
+      providers: get(T.Providers),
+      start,
+      validator: get(T.Validator),
+      support: { clock: get(T.Clock), hasher: get(T.Hasher) },
+      maxResultBytes,
+    });
+    return {
+      instance,
+      invoke,
+      invokeWithRetry: invokeWithRetry({ invoke, retry: config.retry, support: { clock: get(T.Clock), scheduler: get(T.Scheduler), ids: get(T.Ids) } }),
+      warm: warmProviders({ catalog, live, start }),
+      health: registryHealth({
         catalog,
-        providers: get('providers'),
-        start,
-        validator: get('validator'),
-        support: { clock: get('clock'), hasher: get('hasher') },
-        maxResultBytes,
-      });
-      return {
-        instance,
-        invoke,
-        invokeWithRetry: invokeWithRetry({ invoke, retry: config.retry, support: { clock: get('clock'), scheduler: get('scheduler'), ids: get('ids') } }),
-        warm: warmProviders({ catalog, live, start }),
-        health: registryHealth({
-          catalog,
-          live,
-          healthCounters: () => get('health').counters(),
-          rateLimit: () => rateLimiter.stats(),
-        }),
-        status: statusDashboard({ catalog, clock: get('clock') }),
-        rateLimiter,
-        start,
-        stop: get('stop'),
-        list: listProviders(catalog),
-        tools: providerTools({ catalog, start, maxResultBytes }),
-        details: providerDetails({ catalog, live, configs: config.providers, clock: get('clock') }),
-        history: providerHistory(store),
-        resolve: (provider) => catalog.require(provider).id,
-        ids: get('ids'),
-      };
-    },
+        live,
+        healthCounters: () => get<ReturnType<typeof healthMonitor>>(T.Health).counters(),
+        rateLimit: () => rateLimiter.stats(),
+      }),
+      status: statusDashboard({ catalog, clock: get(T.Clock) }),
+      rateLimiter,
+      start,
+      stop: get<StopProvider>(T.Stop),
+      list: listProviders(catalog),
+      tools: providerTools({ catalog, start, maxResultBytes }),
+      details: providerDetails({ catalog, live, configs: config.providers, clock: get(T.Clock) }),
+      history: providerHistory(store),
+      resolve: (provider) => catalog.require(provider).id,
+      ids: get(T.Ids),
+    };
   });
+  return c;
 };
 
 /**
@@ -238,19 +222,19 @@ const openSeat = async (
   overrides: Overrides,
 ): Promise<{ readonly c: Container; readonly unsubscribe: () => void }> => {
   const c = buildContainer(config, seat.instance, store, overrides);
-  const catalog = c('catalog');
-  const bus = c('bus');
+  const catalog = c.get<ProviderCatalog>(T.Catalog);
+  const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
   const unsubscribe = await catalog.start(store, bus);
-  const providers = c('providers');
-  const handlerDeps = { store, bus, clock: c('clock') };
+  const providers = c.get<ProviderCommands>(T.Providers);
+  const handlerDeps = { store, bus, clock: c.get<Clock>(T.Clock) };
   const open = openInstance({
     catalog,
     handlers: {
-      instances: c('instances'),
+      instances: c.get(T.Instances),
       providersOf: (instance) => (instance === seat.instance ? providers : providerCommands(instance, handlerDeps)),
     },
     leases,
-    support: { hasher: c('hasher'), logger: c('logger') },
+    support: { hasher: c.get(T.Hasher), logger: c.get<Logger>(T.Logger) },
   });
   await open(seat, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
   return { c, unsubscribe };
@@ -275,15 +259,15 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
     throw error;
   }
   const { c, unsubscribe } = opened;
-  const logger = c('logger');
-  const catalog = c('catalog');
+  const logger = c.get<Logger>(T.Logger);
+  const catalog = c.get<ProviderCatalog>(T.Catalog);
   if (overrides.runtime === undefined) endLeftovers(logger);
 
-  const live = c('live');
-  const stop = c('stop');
-  const sweepIdle = idleReaper({ live, catalog, stop, clock: c('clock'), logger });
-  const health = c('health');
-  const scheduler = c('scheduler');
+  const live = c.get<LiveProviders>(T.Live);
+  const stop = c.get<StopProvider>(T.Stop);
+  const sweepIdle = idleReaper({ live, catalog, stop, clock: c.get(T.Clock), logger });
+  const health = c.get<ReturnType<typeof healthMonitor>>(T.Health);
+  const scheduler = c.get<Scheduler>(T.Scheduler);
   const settings = catalog.list().map((e) => e.state.registration.settings);
   const cancelIdle = scheduler.every(idleSweepIntervalMs(settings), () => void sweepIdle());
   const cancelHealth = scheduler.every(healthSweepIntervalMs(settings), () => void health.sweep());
@@ -291,7 +275,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
 
   let shutdown: Promise<void> | undefined;
   return {
-    app: c('application'),
+    app: c.get<Application>(T.Application),
     logger,
     store,
     instance: seat.instance,
@@ -305,7 +289,8 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
         await Promise.all(
           running.map((id) => stop(id, 'shutdown').catch((e: unknown) => logger.error('stop at shutdown failed', { provider: id, error: String(e) }))),
         );
-        await c('instances')
+        await c
+          .get<InstanceCommands>(T.Instances)
           .execute(seat.instance, { type: 'StopInstance' })
           .catch((e: unknown) => logger.error('could not record the instance stop', { error: String(e) }));
         unsubscribe();
