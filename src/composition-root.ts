@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
-import { Container, type ServiceIdentifier } from 'inversify';
+import { Container, type interfaces } from 'inversify';
 import { instanceCommands, providerCommands, type InstanceCommands, type ProviderCommands } from './application/aggregates.js';
 import type { Application } from './application/application.js';
 import { invokeTool } from './application/commands/invoke-tool.js';
@@ -111,7 +111,7 @@ const T = {
  */
 const buildContainer = (config: HangarConfig, instance: InstanceId, store: EventStore<HangarEvent>, overrides: Overrides): Container => {
   const c = new Container({ defaultScope: 'Singleton' });
-  const get = <V>(id: ServiceIdentifier<V>) => c.get<V>(id);
+  const get = <V>(id: interfaces.ServiceIdentifier<V>) => c.get<V>(id);
   c.bind<HangarConfig>(T.Config).toConstantValue(config);
   c.bind<InstanceId>(T.Instance).toConstantValue(instance);
   c.bind<Logger>(T.Logger).toDynamicValue(() => overrides.logger ?? createLogger());
