@@ -167,6 +167,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
     const invoke = invokeTool({
       catalog,
       providers: get(T.Providers),
+      live,
       start,
       validator: get(T.Validator),
       support: { clock: get(T.Clock), hasher: get(T.Hasher) },

@@ -84,7 +84,7 @@ export const givenHangar = async (given: Given) => {
   const runtime = new FakeRuntime(clock);
   const start = startProvider({ providers, live, runtime, configs, support: { clock, ids, hasher, logger: silentLogger } });
   const maxResultBytes = given.maxResultBytes ?? 8 * 1024 * 1024;
-  const invoke = invokeTool({ catalog, providers, start, validator: new AjvArgumentsValidator(), support: { clock, hasher }, maxResultBytes });
+  const invoke = invokeTool({ catalog, providers, live, start, validator: new AjvArgumentsValidator(), support: { clock, hasher }, maxResultBytes });
   const retry: RetryConfig = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30_000, jitter: 0.25, ...given.retry };
 
   let seen = await store.lastPosition();

@@ -4,7 +4,7 @@ import { knownTools } from '../../domain/provider/state.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import type { ProviderCommands } from '../aggregates.js';
 import { toDomainError, toolNotFound } from '../errors.js';
-import type { LiveSession } from '../live-providers.js';
+import type { LiveProviders, LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 import type { ArgumentsValidator } from '../ports/arguments-validator.js';
 import type { CancelSignal } from '../ports/cancel-signal.js';
@@ -32,6 +32,8 @@ export interface InvokeTool {
 export interface InvokeToolDeps {
   readonly catalog: ProviderCatalog;
   readonly providers: ProviderCommands;
+  /** The running providers: a warm call takes its session from here without waiting for anything. */
+  readonly live: LiveProviders;
   readonly start: StartProvider;
   readonly validator: ArgumentsValidator;
   readonly support: { readonly clock: Clock; readonly hasher: Hasher };
@@ -48,7 +50,7 @@ const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find(
  * ToolInvocationFailed for every failure without one (perhaps opening the circuit).
  */
 export const invokeTool = (deps: InvokeToolDeps) => {
-  const { catalog, providers, start, validator, support, maxResultBytes } = deps;
+  const { catalog, providers, live, start, validator, support, maxResultBytes } = deps;
 
   const check = (id: string, tools: readonly ToolDefinition[], cmd: InvokeTool): void => {
     const tool = findTool(tools, cmd.tool);
@@ -99,7 +101,7 @@ export const invokeTool = (deps: InvokeToolDeps) => {
         cmd.onStage?.('cold_start', `Provider '${id}' is ${entry.state.status}, starting it`);
         cmd.onStage?.('launching', `Launching ${entry.state.registration.mode} provider '${id}'`);
       }
-      session = await start(id, 'invoke', context);
+      session = live.get(id) ?? (await start(id, 'invoke', context));
       if (cold) cmd.onStage?.('ready', `Provider '${id}' is ready`);
       if (!discovered) check(id, session.connection.tools, cmd);
     } catch (thrown) {

@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto';
 import type { ChainVerification } from '../../application/ports/event-store.js';
 import type { DomainEvent } from '../../domain/shared/event.js';
+import { sha256Hex } from '../system/sha256.js';
 
 /** The previous hash the first row of a store links to. */
 const GENESIS_HASH = '0'.repeat(64);
@@ -51,10 +51,6 @@ function hashFields(
       `${occurredAt.length}:${occurredAt}|${metadata.length}:${metadata}|${data}`,
   );
 }
-
-// crypto.hash (Node >= 20.12) is a one-shot digest, about twice as fast as createHash for short inputs.
-const sha256Hex: (text: string) => string =
-  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
 
 /** The JSON text of an event's data; throws when the data is not JSON (undefined, a function, a BigInt). */
 function encodeData(type: string, data: unknown): string {

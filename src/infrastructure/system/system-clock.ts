@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Clock, Hasher, IdGenerator, Scheduler } from '../../application/ports/clock.js';
+import { sha256Hex } from './sha256.js';
 
 /** The error an aborted delay rejects with, as `timers/promises` words it. */
 const cancelled = (reason: unknown): Error => Object.assign(new Error('The operation was aborted', { cause: reason }), { name: 'AbortError' });
@@ -37,9 +38,5 @@ export const systemIds: IdGenerator = {
 
 /** SHA-256 over the JSON form, first 32 hex characters (128 bits): enough to tell values apart. */
 export const sha256Hasher: Hasher = {
-  digest: (value) =>
-    createHash('sha256')
-      .update(JSON.stringify(value) ?? 'undefined')
-      .digest('hex')
-      .slice(0, 32),
+  digest: (value) => sha256Hex(JSON.stringify(value) ?? 'undefined').slice(0, 32),
 };

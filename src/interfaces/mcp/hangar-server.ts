@@ -142,7 +142,11 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
   return {
     connect: async (transport) => {
       await server.connect(transport);
-      serveToolCallLane(transport, { takes: (name) => laneTools.has(name), serve: async (call) => serveCall(await app(), call, logger), logger });
+      serveToolCallLane(transport, {
+        takes: (name) => laneTools.has(name),
+        serve: (call) => (booted ? serveCall(booted, call, logger) : appReady.then((ready) => serveCall(ready, call, logger))),
+        logger,
+      });
     },
     close: () => server.close(),
   };
