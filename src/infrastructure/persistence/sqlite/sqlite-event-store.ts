@@ -97,9 +97,10 @@ interface WriterCache {
  *
  * - An append resolves only once the COMMIT of its batch has succeeded (WAL, synchronous = NORMAL: the
  *   commit is in the WAL file, which survives a crash or SIGKILL of the process, not a power loss).
- * - Each append of a batch of several runs under its own SAVEPOINT: one that fails (a ConcurrencyError, a
- *   row that cannot be encoded) is rolled back alone, leaves no gap in positions and no link in the chain,
- *   and the others commit. Once an append to a stream has failed, every later append to that stream in
+ * - Each append of a batch is checked and encoded (its rows linked) before any of its rows is inserted:
+ *   one that fails (a ConcurrencyError, a row that cannot be encoded) writes nothing, leaves no gap in
+ *   positions and no link in the chain, and the others commit. (No savepoint per append is needed: only
+ *   SQLite itself can fail after that, and then the transaction rolls back and the batch fails whole.) Once an append to a stream has failed, every later append to that stream in
  *   the same batch fails with ConcurrencyError (unless its expected version is `any`): it was decided
  *   against a state that assumed the failed one, and must not commit on a version that merely matches.
  * - When the transaction itself fails (COMMIT, SQLITE_BUSY, a full disk), every append of the batch
@@ -117,8 +118,6 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   private readonly dataVersion: Statement;
   /** The outer transaction of a batch (BEGIN IMMEDIATE ... COMMIT). */
   private readonly batchTx: Database.Transaction<(batch: readonly PendingAppend[]) => BatchResult>;
-  /** One append inside a batch's transaction: better-sqlite3 runs a nested transaction as a SAVEPOINT. */
-  private readonly savepointTx: Database.Transaction<(append: PendingAppend, cache: WriterCache) => Written>;
   private cache: WriterCache | undefined;
   /** The appends of the current turn, committed together by {@link flush}. */
   private pending: PendingAppend[] = [];
@@ -160,7 +159,6 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       'INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.batchTx = this.db.transaction((batch: readonly PendingAppend[]) => this.commitLocked(batch));
-    this.savepointTx = this.db.transaction((append: PendingAppend, cache: WriterCache) => this.appendLocked(append, cache));
   }
 
   /**
@@ -294,7 +292,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   /**
    * Inside the batch's transaction: reads the chain head and the known stream versions once, then runs
    * each append after the other, threading the head through them. A lone append runs directly (its
-   * failure rolls the transaction back); each of several runs in its own SAVEPOINT.
+   * failure rolls the transaction back); of several, one refused before it wrote anything fails alone.
    */
   private commitLocked(batch: readonly PendingAppend[]): BatchResult {
     const dataVersion = this.dataVersion.get() as number;
@@ -310,37 +308,53 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     }
     const failed = new Set<string>();
     const outcomes = batch.map((append): AppendOutcome => {
+      let written: Written;
       try {
         if (failed.has(append.streamId) && append.expected !== 'any') {
           throw new ConcurrencyError(append.streamId, append.expected, this.versionIn(cache, append.streamId));
         }
-        return { rows: this.wrote(cache, append.streamId, this.savepointTx(append, cache)) };
+        written = this.rowsOf(append, cache);
       } catch (error) {
-        // SQLite rolls a whole transaction back by itself after some errors (SQLITE_FULL, SQLITE_IOERR,
-        // SQLITE_BUSY, SQLITE_NOMEM); then nothing of the batch is written, and the batch fails as a whole.
-        if (!this.db.inTransaction) throw error;
         failed.add(append.streamId);
         return { error };
       }
+      // A conflict or a bad event has been refused above, before anything was written, so an append needs
+      // no savepoint of its own: what can still fail here is SQLite itself (SQLITE_FULL, SQLITE_IOERR, ...),
+      // and that error leaves the transaction, which rolls back, and fails the batch as a whole.
+      this.insertRows(written.rows);
+      return { rows: this.wrote(cache, append.streamId, written) };
     });
     return { outcomes, cache };
   }
 
   /** Writes one append after `cache.head` if its stream is at the expected version; see {@link wrote}. */
   private appendLocked(append: PendingAppend, cache: WriterCache): Written {
+    const written = this.rowsOf(append, cache);
+    this.insertRows(written.rows);
+    return written;
+  }
+
+  /**
+   * The rows an append would write after `cache.head`, encoded and linked, without writing anything: a
+   * conflict or an event that is not JSON throws here, before any row of the append is inserted.
+   */
+  private rowsOf(append: PendingAppend, cache: WriterCache): Written {
     const { streamId, events, expected, encoded } = append;
     const actual = this.versionIn(cache, streamId);
     if (expected !== 'any' && expected !== actual) throw new ConcurrencyError(streamId, expected, actual);
     const stamp = { occurredAt: encoded.metadata.occurredAt, metadata: encoded.json, versionOf: this.versionOf };
     const rows: EventRow[] = [];
-    const head = linkRows(cache.head, streamId, actual, events, stamp, (row) => {
-      this.insert.run(row.position, row.streamId, row.streamVersion, row.type, row.schemaVersion, row.data, row.metadata, row.occurredAt, row.hash);
-      rows.push(row);
-    });
+    const head = linkRows(cache.head, streamId, actual, events, stamp, (row) => rows.push(row));
     return { rows, head, version: actual + events.length };
   }
 
-  /** Moves `cache` on past an append once it is written for good (its savepoint released): a failed one leaves no trace. */
+  private insertRows(rows: readonly EventRow[]): void {
+    for (const row of rows) {
+      this.insert.run(row.position, row.streamId, row.streamVersion, row.type, row.schemaVersion, row.data, row.metadata, row.occurredAt, row.hash);
+    }
+  }
+
+  /** Moves `cache` on past an append once it is written: a refused one leaves no trace. */
   private wrote(cache: WriterCache, streamId: string, written: Written): readonly EventRow[] {
     cache.head = written.head;
     cache.streams.set(streamId, written.version);
