@@ -272,6 +272,27 @@ describe('registry-wide warm-up, health and status', { timeout: 60_000 }, () => 
 describe('rate limit', () => {
   const dir = tempDir();
   after(() => dir.remove());
+
+  it('with the default settings serves 100 sequential calls to one tool, and holds a runaway burst back', async () => {
+    const config = writeConfig(dir.path, `providers:${faulty('defaults')}`, 'defaults.yaml');
+    const hangar = await connectHangar(config);
+    try {
+      const call = () => hangar.call('registry_invoke', { provider: 'defaults', tool: 'echo', arguments: { text: 'x' } });
+      const sequential: CallResult[] = [];
+      for (let i = 0; i < 100; i++) sequential.push(await call());
+      assert.deepEqual(
+        sequential.filter((r) => r.isError === true).map((r) => errorOf(r).code),
+        [],
+        'no call of an ordinary run is refused',
+      );
+      const runaway = await Promise.all(Array.from({ length: 400 }, call));
+      const refused = runaway.filter((r) => r.isError === true).map((r) => errorOf(r).code);
+      assert.ok(refused.length > 0 && refused.every((code) => code === 'RATE_LIMITED'), `refused: ${refused.length}`);
+    } finally {
+      await hangar.close();
+    }
+  });
+
   it('refuses calls above the token bucket with RATE_LIMITED and the time to wait', async () => {
     const config = writeConfig(dir.path, `providers:${faulty('faulty')}`);
     const hangar = await connectHangar(config, { MCP_RATE_LIMIT_RPS: '1', MCP_RATE_LIMIT_BURST: '2' });

@@ -7,8 +7,13 @@ export const SUPPORTED_MODES = ['subprocess'] as const;
 /** Top-level sections of the spec that this version refuses with a clear "not available" message. */
 export const UNAVAILABLE_SECTIONS = ['http', 'discovery', 'audit'] as const;
 
-/** The rate limit when MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST are not set: per provider and tool. */
-export const DEFAULT_RATE_LIMIT = { rps: 10, burst: 20 } as const;
+/**
+ * The rate limit when MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST are not set: per provider and tool. Sized
+ * for one person's agent on a local gateway: ordinary use (a few calls a second, bursts of tens, a hundred
+ * quick calls in a row) is never refused, while a runaway loop (thousands of calls a second) is held to
+ * 100 a second. A shared server sets its own, lower, figures.
+ */
+export const DEFAULT_RATE_LIMIT = { rps: 100, burst: 200 } as const;
 
 const TOOL_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
