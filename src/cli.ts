@@ -1,9 +1,26 @@
 /** The command line (`serve`, `validate`, `history`, `audit verify`); `main.ts` loads it once the heap is sized. */
 import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Records } from './application/application.js';
 import type { HangarConfig } from './application/config.js';
+import type { HistoryEntry, ProvidersHistoryEntry } from './application/queries/provider-history.js';
+import { closestMatch } from './domain/shared/closest.js';
+import { isProviderId, type ProviderId } from './domain/shared/ids.js';
+import { launchWarnings } from './infrastructure/config/launch-checks.js';
 import { formatProblems, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
-import { auditVerifyCommand, historyCommand, validateCommand, type CliOutcome } from './interfaces/cli/commands.js';
+import {
+  auditVerifyCommand,
+  historyCommand,
+  historyJson,
+  historyLine,
+  historyUsage,
+  noStoreYet,
+  unknownProvider,
+  validateCommand,
+  type CliOutcome,
+} from './interfaces/cli/commands.js';
+import { followEvents } from './interfaces/cli/follow.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
 
 // Heavy modules are imported where they are needed, so that `serve` answers `initialize` and
@@ -12,9 +29,13 @@ const records = async (path: string) => (await import('./records.js')).openRecor
 
 const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
 
-/** Loads the config the options point at; on problems prints them and exits 2 (nothing started). */
+/**
+ * Loads the config the options point at (`-c` after the command, or before it: `mcp-hangar -c FILE validate`);
+ * on problems prints them and exits 2 (nothing started).
+ */
 const configFrom = (options: { config?: string }): HangarConfig => {
-  const path = locateConfig({ ...(options.config ? { cliPath: options.config } : {}), env: process.env, cwd: process.cwd(), bundledPath: BUNDLED_CONFIG });
+  const given = options.config ?? (program.opts() as { config?: string }).config;
+  const path = locateConfig({ ...(given ? { cliPath: given } : {}), env: process.env, cwd: process.cwd(), bundledPath: BUNDLED_CONFIG });
   const result = loadConfig(path, process.env);
   if (!result.ok) {
     process.stderr.write(`${formatProblems(result)}\n`);
@@ -26,11 +47,20 @@ const configFrom = (options: { config?: string }): HangarConfig => {
 /** Resolves once `text` has been handed to the operating system (a pipe may take it in several writes). */
 const written = (stream: NodeJS.WriteStream, text: string): Promise<void> => new Promise((resolve) => stream.write(text, () => resolve()));
 
-/** Writes a command's output, all of it, before exiting with its code. */
+/**
+ * Writes a command's output, all of it, before exiting with its code: each write resolves only once the
+ * operating system took the whole text (a pipe takes 64 KiB at a time), so nothing is cut off by the exit.
+ */
 const finish = async (outcome: CliOutcome): Promise<never> => {
   if (outcome.stdout) await written(process.stdout, `${outcome.stdout}\n`);
   if (outcome.stderr) await written(process.stderr, `${outcome.stderr}\n`);
   process.exit(outcome.exitCode);
+};
+
+/** Opens the config's event store read-only, or finishes with "no event store yet" (exit 1) without creating it. */
+const storeOf = async (config: HangarConfig): Promise<Records> => {
+  if (!existsSync(config.eventStore.path)) return finish(noStoreYet(config.eventStore.path, config.sourcePath));
+  return records(config.eventStore.path);
 };
 
 const positiveInt = (value: string): number => {
@@ -39,13 +69,35 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+const configOption = '-c, --config <path>';
+const configHelp = 'config file (default: $MCP_CONFIG, ./config.yaml, or the bundled config/hangar.yaml)';
+
 const program = new Command()
   .name('mcp-hangar')
   .description('A registry of MCP providers behind one MCP server: lazy starts, supervision, an auditable event log.')
-  .version(VERSION);
+  .version(VERSION)
+  // Also before the command (`mcp-hangar -c hangar.yaml validate`); each command takes it after itself too.
+  .option(configOption, configHelp)
+  // Usage errors (an unknown option, a missing argument) exit 2, like an unknown command; help and version 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
-const configOption = '-c, --config <path>';
-const configHelp = 'config file (default: $MCP_CONFIG, ./config.yaml, or the bundled config/hangar.yaml)';
+/** The commands, for "unknown command" (the implicit `help` included). */
+const COMMANDS = ['serve', 'validate', 'history', 'audit', 'help'];
+
+// `serve` is the default command, so anything that is not a command would reach it as an argument:
+// an unknown command is reported as one instead, with the commands there are (exit 2).
+program.hook('preSubcommand', async (_program, command) => {
+  const first = program.args[0];
+  if (first === undefined || first === command.name() || first.startsWith('-')) return;
+  const suggestion = closestMatch(first, COMMANDS);
+  await finish({
+    stderr: [
+      `mcp-hangar: unknown command '${first}'${suggestion ? ` — did you mean '${suggestion}'?` : ''}`,
+      `commands: ${COMMANDS.filter((c) => c !== 'help').join(', ')} (serve is the default); see mcp-hangar --help`,
+    ].join('\n'),
+    exitCode: 2,
+  });
+});
 
 program
   .command('serve', { isDefault: true })
@@ -77,21 +129,67 @@ program
   .command('validate')
   .description('check a config file; exit 2 with the YAML path and line of every problem')
   .option(configOption, configHelp)
-  .action((options: { config?: string }) => finish(validateCommand(configFrom(options))));
+  .action((options: { config?: string }) => {
+    const config = configFrom(options);
+    return finish(validateCommand(config, launchWarnings(config)));
+  });
+
+type AnyEntry = HistoryEntry | ProvidersHistoryEntry;
+
+/**
+ * `history --follow`: prints what is recorded (the last `limit` events), then every new event as it is
+ * appended, polling the store read-only every 500 ms, until SIGINT or SIGTERM (exit 0) or a closed stdout.
+ * Text is one line per event; with --json, one JSON object per line.
+ */
+const follow = async (opened: Records, provider: ProviderId | undefined, options: { json: boolean; limit?: number | undefined }): Promise<never> => {
+  const read = (fromPosition: number, limit?: number): Promise<readonly AnyEntry[]> =>
+    provider === undefined ? opened.all({ fromPosition, limit }) : opened.history({ provider, since: String(fromPosition), limit });
+  const stop = new AbortController();
+  const end = () => stop.abort();
+  process.once('SIGINT', end);
+  process.once('SIGTERM', end);
+  process.stdout.on('error', end); // EPIPE: the reader went away
+  const width = provider === undefined ? 16 : 0;
+  const render = (events: readonly AnyEntry[]): string =>
+    events.map((e) => (options.json ? JSON.stringify(historyJson(e, provider ?? '')) : historyLine(e, width))).join('\n') + '\n';
+  const emit = async (events: readonly AnyEntry[]) => {
+    if (!stop.signal.aborted) await written(process.stdout, render(events));
+  };
+  const first = await read(1, options.limit);
+  await emit(first);
+  await written(process.stderr, `following ${provider === undefined ? 'every provider' : provider} (Ctrl-C to stop)\n`);
+  const from = first.length === 0 ? 1 : (first[first.length - 1] as AnyEntry).position + 1;
+  await followEvents((position) => read(position), from, emit, stop.signal);
+  await opened.close();
+  return finish({ exitCode: 0 });
+};
 
 program
   .command('history')
-  .description("print a provider's recorded timeline across every run of the hangar")
-  .argument('<provider>', 'provider id')
+  .description("print a provider's recorded timeline across every run of the hangar (or every provider's, with --all)")
+  .argument('[provider]', 'provider id')
   .option(configOption, configHelp)
-  .option('--json', 'print the events as JSON')
+  .option('--all', "every provider's events, interleaved in the order they were recorded")
+  .option('-f, --follow', 'keep printing new events as they are recorded, until Ctrl-C')
+  .option('--json', 'print the events as JSON (with --follow: one JSON object per line)')
   .option('-n, --limit <count>', 'only the most recent <count> events', positiveInt)
-  .action(async (provider: string, options: { config?: string; json?: boolean; limit?: number }) => {
+  .action(async (provider: string | undefined, options: { config?: string; json?: boolean; limit?: number; all?: boolean; follow?: boolean }) => {
     const config = configFrom(options);
-    const opened = await records(config.eventStore.path);
-    const outcome = await historyCommand(opened, provider, { json: options.json === true, limit: options.limit });
+    const usage = historyUsage(provider, options.all === true);
+    if (usage !== null) return finish(usage);
+    const opened = await storeOf(config);
+    const configured = [...config.providers.keys()];
+    if (options.follow) {
+      const unknown = provider === undefined ? null : await unknownProvider(opened, provider, configured);
+      if (unknown !== null) {
+        await opened.close();
+        return finish(unknown);
+      }
+      return follow(opened, provider !== undefined && isProviderId(provider) ? provider : undefined, { json: options.json === true, limit: options.limit });
+    }
+    const outcome = await historyCommand(opened, provider, { json: options.json === true, limit: options.limit, all: options.all === true, configured });
     await opened.close();
-    await finish(outcome);
+    return finish(outcome);
   });
 
 program
@@ -102,7 +200,7 @@ program
   .option(configOption, configHelp)
   .action(async (options: { config?: string }) => {
     const config = configFrom(options);
-    const opened = await records(config.eventStore.path);
+    const opened = await storeOf(config);
     const outcome = await auditVerifyCommand(opened, config.eventStore.path);
     await opened.close();
     await finish(outcome);

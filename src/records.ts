@@ -1,5 +1,5 @@
 import type { Records } from './application/application.js';
-import { providerHistory } from './application/queries/provider-history.js';
+import { allProvidersHistory, providerHistory, recordedProviders } from './application/queries/provider-history.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
 
@@ -9,5 +9,11 @@ import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite
  */
 export const openRecords = (path: string): Records => {
   const store = openSqliteEventStore(path, { registry: hangarEventRegistry(), readonly: true });
-  return { history: providerHistory(store), verify: () => store.verifyChain(), close: () => store.close() };
+  return {
+    history: providerHistory(store),
+    all: allProvidersHistory(store),
+    providers: recordedProviders(store),
+    verify: () => store.verifyChain(),
+    close: () => store.close(),
+  };
 };

@@ -8,7 +8,7 @@ import type { IdGenerator } from './ports/clock.js';
 import type { ChainVerification } from './ports/event-store.js';
 import type { ToolCallResult } from './ports/provider-runtime.js';
 import type { providerDetails } from './queries/provider-details.js';
-import type { providerHistory } from './queries/provider-history.js';
+import type { allProvidersHistory, providerHistory, recordedProviders } from './queries/provider-history.js';
 import type { listProviders } from './queries/list-providers.js';
 import type { providerTools } from './queries/provider-tools.js';
 import type { registryHealth } from './queries/registry-health.js';
@@ -46,6 +46,10 @@ export interface Application {
  */
 export interface Records {
   readonly history: ReturnType<typeof providerHistory>;
+  /** Every provider's events interleaved in global order. */
+  readonly all: ReturnType<typeof allProvidersHistory>;
+  /** The providers the store has registered at least once. */
+  readonly providers: ReturnType<typeof recordedProviders>;
   /** Recomputes the hash chain over every stored event and reports the first break. */
   readonly verify: () => Promise<ChainVerification>;
   readonly close: () => Promise<void>;

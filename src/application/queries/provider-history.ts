@@ -48,3 +48,40 @@ export const providerHistory =
     const limited = query.limit === undefined ? events : events.slice(Math.max(0, events.length - query.limit));
     return limited.map(withInstance);
   };
+
+/** One event of any provider's history, with the provider it is about. */
+export type ProvidersHistoryEntry = HistoryEntry & { readonly provider: ProviderId };
+
+export interface AllHistoryQuery {
+  /** Only events at or after this global position. */
+  readonly fromPosition?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+/**
+ * Every provider's events interleaved in global order (position), across every run and instance; with a
+ * limit, the most recent `limit` of them, still oldest first.
+ */
+export const allProvidersHistory =
+  (store: EventStore<HangarEvent>) =>
+  async (query: AllHistoryQuery = {}): Promise<readonly ProvidersHistoryEntry[]> => {
+    const events = await store.readAll({ fromPosition: query.fromPosition ?? 1 });
+    const entries: ProvidersHistoryEntry[] = [];
+    for (const event of events) {
+      const stream = parseStreamId(event.streamId);
+      if (stream?.kind !== 'provider' || !isProviderEvent(event)) continue;
+      entries.push({ ...event, instance: stream.instance, provider: stream.provider });
+    }
+    return query.limit === undefined ? entries : entries.slice(Math.max(0, entries.length - query.limit));
+  };
+
+/** The ids of every provider the store has registered at least once, sorted. */
+export const recordedProviders = (store: EventStore<HangarEvent>) => async (): Promise<readonly ProviderId[]> => {
+  const registered = await store.readAll({ types: ['ProviderRegistered'] });
+  const ids = new Set<ProviderId>();
+  for (const event of registered) {
+    const stream = parseStreamId(event.streamId);
+    if (stream?.kind === 'provider') ids.add(stream.provider);
+  }
+  return [...ids].sort();
+};

@@ -1,8 +1,11 @@
 import type { Records } from '../../application/application.js';
 import type { HangarConfig } from '../../application/config.js';
+import { providerNotFound } from '../../application/errors.js';
+import type { HistoryEntry, ProvidersHistoryEntry } from '../../application/queries/provider-history.js';
+import { PROVIDER_EVENT_TYPES } from '../../domain/provider/events.js';
 import { isProviderId } from '../../domain/shared/ids.js';
 import { historyEntryDto } from '../shared/dto.js';
-import { formatTimeline } from './timeline.js';
+import { formatTimeline, summarise } from './timeline.js';
 
 /** Text a CLI command writes, and its exit code; cli.ts does the writing. */
 export interface CliOutcome {
@@ -11,19 +14,108 @@ export interface CliOutcome {
   readonly exitCode: number;
 }
 
-/** `mcp-hangar validate`: the config is valid (exit 0) — problems are reported by the loader (exit 2). */
-export const validateCommand = (config: HangarConfig): CliOutcome => {
+/** A warning about a valid config (see infrastructure/config/launch-checks.ts). */
+export interface ValidateWarning {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * `mcp-hangar validate`: the config is valid (exit 0, even with warnings, which go to stderr) — problems
+ * are reported by the loader (exit 2).
+ */
+export const validateCommand = (config: HangarConfig, warnings: readonly ValidateWarning[] = []): CliOutcome => {
   const ids = [...config.providers.keys()];
+  const lines = warnings.map((w) => `warning: ${config.sourcePath}${w.path === '' ? '' : ` ${w.path}`}: ${w.message}`);
+  const summary = warnings.length === 0 ? '' : ` (${warnings.length} warning${warnings.length === 1 ? '' : 's'})`;
   return {
-    stdout: `${config.sourcePath}: valid — ${ids.length} provider${ids.length === 1 ? '' : 's'}${ids.length ? ` (${ids.join(', ')})` : ''}; event store ${config.eventStore.path}`,
+    stdout: `${config.sourcePath}: valid${summary} — ${ids.length} provider${ids.length === 1 ? '' : 's'}${ids.length ? ` (${ids.join(', ')})` : ''}; event store ${config.eventStore.path}`,
+    ...(lines.length > 0 ? { stderr: lines.join('\n') } : {}),
     exitCode: 0,
   };
 };
 
-/** `mcp-hangar history PROVIDER [--json] [--limit N]`: the provider's timeline across every run and instance. */
-export const historyCommand = async (records: Records, provider: string, options: { json: boolean; limit?: number | undefined }): Promise<CliOutcome> => {
-  if (!isProviderId(provider)) return { stderr: `'${provider}' is not a provider id (a letter, then letters, digits, _ or -)`, exitCode: 2 };
+/** What `history` and `audit verify` print when the config's event store does not exist yet (exit 1); nothing is created. */
+export const noStoreYet = (storePath: string, configPath: string): CliOutcome => ({
+  stderr: [
+    `mcp-hangar: no event store yet at ${storePath}`,
+    `(the event store of ${configPath}; it is created by the first \`mcp-hangar serve\` with this config — pass -c to read another config's store)`,
+  ].join('\n'),
+  exitCode: 1,
+});
+
+export interface HistoryOptions {
+  readonly json: boolean;
+  readonly limit?: number | undefined;
+  /** Every provider's events, interleaved in global order. */
+  readonly all?: boolean | undefined;
+  /** The providers of the config: known even before they have events. */
+  readonly configured?: readonly string[] | undefined;
+}
+
+/** The widest event type: `--all` and `--follow` lines keep one column width however events come. */
+const TYPE_WIDTH = Math.max(...PROVIDER_EVENT_TYPES.map((t) => t.length));
+
+/** One event as a line of text: position, time, instance, (provider,) type and what it says. */
+export const historyLine = (event: HistoryEntry | ProvidersHistoryEntry, providerWidth = 0): string => {
+  const instance = `@${event.instance ?? '-'}`.padEnd(4);
+  const provider = 'provider' in event && providerWidth > 0 ? `${event.provider.padEnd(providerWidth)} ` : '';
+  return `#${String(event.position).padEnd(6)} ${event.metadata.occurredAt}  ${instance} ${provider}${event.type.padEnd(TYPE_WIDTH)}  ${summarise(event)}`;
+};
+
+/** One event as JSON (`--all` and `--follow --json` name its provider in each event). */
+export const historyJson = (event: HistoryEntry | ProvidersHistoryEntry, provider: string) => ({
+  provider: 'provider' in event ? event.provider : provider,
+  ...historyEntryDto(event),
+});
+
+const notAProviderId = (provider: string): CliOutcome => ({
+  stderr: `'${provider}' is not a provider id (a letter, then letters, digits, _ or -)`,
+  exitCode: 2,
+});
+
+/** Checks how `history` was asked for: one provider, or `--all`. */
+export const historyUsage = (provider: string | undefined, all: boolean): CliOutcome | null => {
+  if (provider !== undefined && all) return { stderr: 'mcp-hangar history: give a provider or --all, not both', exitCode: 2 };
+  if (provider === undefined && !all)
+    return { stderr: 'mcp-hangar history: name a provider (mcp-hangar history PROVIDER) or pass --all for every provider', exitCode: 2 };
+  if (provider !== undefined && !isProviderId(provider)) return notAProviderId(provider);
+  return null;
+};
+
+/**
+ * An unknown provider (in neither the config nor the store): "did you mean" the closest, and the known
+ * ones (exit 2); null when the provider is known.
+ */
+export const unknownProvider = async (records: Records, provider: string, configured: readonly string[]): Promise<CliOutcome | null> => {
+  if (configured.includes(provider)) return null;
+  const known = [...new Set([...configured, ...(await records.providers())])].sort();
+  if (known.includes(provider)) return null;
+  const listed = known.length === 0 ? 'no provider is configured or recorded' : `known providers: ${known.join(', ')}`;
+  return { stderr: `mcp-hangar history: ${providerNotFound(provider, known).message}\n${listed}`, exitCode: 2 };
+};
+
+/**
+ * `mcp-hangar history PROVIDER|--all [--json] [--limit N]`: a provider's timeline (or every provider's,
+ * interleaved) across every run and instance. An unknown provider exits 2 with "did you mean"; a known one
+ * with no events exits 3 (with `--json`: an empty list, exit 0).
+ */
+export const historyCommand = async (records: Records, provider: string | undefined, options: HistoryOptions): Promise<CliOutcome> => {
+  const usage = historyUsage(provider, options.all === true);
+  if (usage !== null) return usage;
+  if (provider === undefined) {
+    const events = await records.all({ limit: options.limit });
+    if (options.json) return { stdout: JSON.stringify({ events: events.map((e) => historyJson(e, e.provider)) }, null, 2), exitCode: 0 };
+    if (events.length === 0) return { stderr: 'no provider events recorded', exitCode: 3 };
+    const width = Math.max(...events.map((e) => e.provider.length));
+    return { stdout: [`every provider — ${events.length} events`, ...events.map((e) => historyLine(e, width))].join('\n'), exitCode: 0 };
+  }
+  if (!isProviderId(provider)) return notAProviderId(provider);
   const events = await records.history({ provider, limit: options.limit });
+  if (events.length === 0) {
+    const unknown = await unknownProvider(records, provider, options.configured ?? []);
+    if (unknown !== null) return unknown;
+  }
   if (options.json) return { stdout: JSON.stringify({ provider, events: events.map(historyEntryDto) }, null, 2), exitCode: 0 };
   if (events.length === 0) return { stderr: `no events recorded for provider '${provider}'`, exitCode: 3 };
   return { stdout: formatTimeline(provider, events), exitCode: 0 };

@@ -27,7 +27,7 @@ const SUMMARIES: Summaries = {
 };
 
 /** The summary of one event (the mapped type above keeps each function with its own event's data). */
-const summarise = (event: ProviderEvent): string => (SUMMARIES[event.type] as (data: ProviderEvent['data']) => string)(event.data);
+export const summarise = (event: ProviderEvent): string => (SUMMARIES[event.type] as (data: ProviderEvent['data']) => string)(event.data);
 
 /** One readable line per event: position, time, instance, type, and what it says. */
 export const formatTimeline = (provider: string, events: readonly HistoryEntry[]): string => {
