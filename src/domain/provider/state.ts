@@ -57,6 +57,15 @@ export type RegisteredProviderState = Exclude<ProviderState, { status: 'unregist
  */
 export const toolsKnown = (state: RegisteredProviderState): boolean => state.discoveredTools !== null || state.registration.predefinedTools.length > 0;
 
+/**
+ * The failed start a provider is still under: its last start failed (cold, waiting for the next call) or
+ * its starts kept failing (degraded). Null once a start succeeds or a user's stop clears the count.
+ */
+export const pendingStartFailure = (state: RegisteredProviderState): LastError | null =>
+  (state.status === 'cold' || state.status === 'degraded') && state.consecutiveFailures > 0 && state.lastError?.code === 'PROVIDER_START_FAILED'
+    ? state.lastError
+    : null;
+
 /** The tools a caller sees: discovered ones when known, else the predefined ones from config. */
 export const knownTools = (state: RegisteredProviderState): readonly ToolDefinition[] => state.discoveredTools ?? state.registration.predefinedTools;
 
