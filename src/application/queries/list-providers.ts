@@ -1,12 +1,16 @@
 import type { ProviderMode } from '../../domain/provider/tool-definition.js';
-import { knownTools, type ProviderStatus } from '../../domain/provider/state.js';
+import { knownTools, pendingStartFailure, toolsKnown, type LastError, type ProviderStatus } from '../../domain/provider/state.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 
 export interface ProviderSummary {
   readonly id: string;
   readonly mode: ProviderMode;
   readonly state: ProviderStatus;
-  readonly toolsCount: number;
+  /** How many tools it has; null when nobody knows yet (never started, none predefined). */
+  readonly toolsCount: number | null;
+  readonly toolsKnown: boolean;
+  /** The failure of its last start, while it is cold or degraded because of it. */
+  readonly startFailure: LastError | null;
   readonly description: string;
 }
 
@@ -21,6 +25,8 @@ export const listProviders =
         id: e.id,
         mode: e.state.registration.mode,
         state: e.state.status,
-        toolsCount: knownTools(e.state).length,
+        toolsCount: toolsKnown(e.state) ? knownTools(e.state).length : null,
+        toolsKnown: toolsKnown(e.state),
+        startFailure: pendingStartFailure(e.state),
         description: e.state.registration.description,
       }));

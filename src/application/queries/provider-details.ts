@@ -1,5 +1,5 @@
 import type { ProviderId } from '../../domain/shared/ids.js';
-import { knownTools } from '../../domain/provider/state.js';
+import { knownTools, pendingStartFailure, toolsKnown } from '../../domain/provider/state.js';
 import type { ProviderConfig } from '../config.js';
 import type { LiveProviders } from '../live-providers.js';
 import type { Clock } from '../ports/clock.js';
@@ -50,11 +50,13 @@ export const providerDetails = (deps: DetailsDeps) => (provider: string) => {
     consecutiveFailures: state.consecutiveFailures,
     retryAt: state.status === 'degraded' ? state.retryAt : null,
     lastError: state.lastError,
+    startFailure: pendingStartFailure(state),
     circuit: state.circuit,
     counters: entry.counters,
     startedAt: entry.startedAt,
     lastUsedAt: entry.lastUsedAt,
     toolsSource: state.discoveredTools ? ('discovered' as const) : ('config' as const),
+    toolsKnown: toolsKnown(state),
     tools: knownTools(state).map((t) => t.name),
   };
 };

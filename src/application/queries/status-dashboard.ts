@@ -1,5 +1,5 @@
 import type { Circuit } from '../../domain/provider/circuit-breaker.js';
-import type { LastError, RegisteredProviderState } from '../../domain/provider/state.js';
+import { pendingStartFailure, toolsKnown, type LastError, type RegisteredProviderState } from '../../domain/provider/state.js';
 import type { Clock } from '../ports/clock.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
 
@@ -13,6 +13,10 @@ export interface StatusRow {
   /** When a degraded provider may start again. */
   readonly retryAt: string | null;
   readonly lastError: LastError | null;
+  /** The failure of its last start, while it is cold or degraded because of it (with the hint). */
+  readonly startFailure: LastError | null;
+  /** False while it has never started and the config predefines no tools. */
+  readonly toolsKnown: boolean;
   readonly circuit: Circuit;
 }
 
@@ -27,6 +31,8 @@ export const statusDashboard =
       lastEventAt: e.lastEventAt,
       retryAt: e.state.status === 'degraded' ? e.state.retryAt : null,
       lastError: e.state.lastError,
+      startFailure: pendingStartFailure(e.state),
+      toolsKnown: toolsKnown(e.state),
       circuit: e.state.circuit,
     })),
   });

@@ -21,7 +21,7 @@ export const admitCall = (cmd: AdmitCall, state: RegisteredProviderState): Decis
       provider: state.id,
       retryable: true,
       retryAfterMs: verdict.retryAfterMs,
-      ...(state.lastError ? { cause: state.lastError.message } : {}),
+      ...(state.lastError ? { cause: state.lastError.message, rootCause: state.lastError } : {}),
     },
   );
 };

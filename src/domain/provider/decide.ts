@@ -37,7 +37,7 @@ const requestStart = (cmd: RequestStart, state: RegisteredProviderState): Decisi
             provider: state.id,
             retryable: true,
             retryAfterMs: waitMs,
-            ...(state.lastError ? { cause: state.lastError.message } : {}),
+            ...(state.lastError ? { cause: state.lastError.message, rootCause: state.lastError } : {}),
           },
         );
       }

@@ -1,5 +1,6 @@
 import { assertNever } from '../shared/decider.js';
 import { closedCircuit, countsAsTransportFailure } from './circuit-breaker.js';
+import { isProviderFailure } from './blame.js';
 import type { ProviderEvent, ProviderRegistered } from './events.js';
 import type { ProviderFacts, ProviderState, RegisteredProviderState } from './state.js';
 
@@ -46,7 +47,12 @@ export const evolve = (state: ProviderState, event: ProviderEvent): ProviderStat
         ...factsOf(state),
         status: 'cold',
         consecutiveFailures: event.data.consecutiveFailures,
-        lastError: { code: 'PROVIDER_START_FAILED', message: event.data.message },
+        lastError: {
+          code: 'PROVIDER_START_FAILED',
+          message: event.data.message,
+          ...(event.data.hint ? { hint: event.data.hint } : {}),
+          ...(event.data.stderrTail ? { stderrTail: event.data.stderrTail } : {}),
+        },
       };
     case 'ProviderDegraded':
       return {
@@ -70,7 +76,11 @@ export const evolve = (state: ProviderState, event: ProviderEvent): ProviderStat
     case 'ToolInvocationFailed': {
       const counts = countsAsTransportFailure(event.data.errorCode) && state.circuit.status === 'closed';
       const circuit = counts ? { status: 'closed' as const, failures: state.circuit.failures + 1 } : state.circuit;
-      return { ...state, circuit, lastError: { code: event.data.errorCode, message: event.data.message } };
+      // A caller's mistake or a refusal is the record of a call, not news about the provider; a failed start
+      // was already recorded as ProviderStartFailed, with its hint and stderr, which the call's failure keeps.
+      const code = event.data.errorCode;
+      const keeps = !isProviderFailure(code) || (code === 'PROVIDER_START_FAILED' && state.lastError?.code === 'PROVIDER_START_FAILED');
+      return { ...state, circuit, lastError: keeps ? state.lastError : { code, message: event.data.message } };
     }
     case 'HealthCheckFailed':
       return { ...state, healthFailures: event.data.consecutiveFailures, lastError: { code: 'HEALTH_CHECK_FAILED', message: event.data.message } };

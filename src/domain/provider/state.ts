@@ -10,6 +10,10 @@ export type FailureCode = ErrorCode | 'HEALTH_CHECK_FAILED';
 export interface LastError {
   readonly code: FailureCode;
   readonly message: string;
+  /** What to do about it, in the words of the config (a failed start's hint). */
+  readonly hint?: string;
+  /** The last lines the process wrote to stderr (a failed start's). */
+  readonly stderrTail?: string;
 }
 
 /** What degraded a provider: starts that kept failing, or health checks of its running process. */
@@ -46,6 +50,21 @@ export type ProviderState =
 
 export type ProviderStatus = ProviderState['status'];
 export type RegisteredProviderState = Exclude<ProviderState, { status: 'unregistered' }>;
+
+/**
+ * Whether the provider's tools are known: listed by the provider at a start, or predefined in the config.
+ * A provider that has never started and has no predefined tools has tools nobody knows yet (not zero).
+ */
+export const toolsKnown = (state: RegisteredProviderState): boolean => state.discoveredTools !== null || state.registration.predefinedTools.length > 0;
+
+/**
+ * The failed start a provider is still under: its last start failed (cold, waiting for the next call) or
+ * its starts kept failing (degraded). Null once a start succeeds or a user's stop clears the count.
+ */
+export const pendingStartFailure = (state: RegisteredProviderState): LastError | null =>
+  (state.status === 'cold' || state.status === 'degraded') && state.consecutiveFailures > 0 && state.lastError?.code === 'PROVIDER_START_FAILED'
+    ? state.lastError
+    : null;
 
 /** The tools a caller sees: discovered ones when known, else the predefined ones from config. */
 export const knownTools = (state: RegisteredProviderState): readonly ToolDefinition[] => state.discoveredTools ?? state.registration.predefinedTools;

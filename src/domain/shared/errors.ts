@@ -35,6 +35,11 @@ export interface DomainErrorDetails {
   readonly signal?: string | null;
   readonly stderrTail?: string;
   readonly cause?: string;
+  /**
+   * The failure behind a refusal (a degraded provider, an open circuit): the provider's last error, with
+   * its hint and stderr tail when it was a failed start. Interfaces put it first: it is what to fix.
+   */
+  readonly rootCause?: { readonly code: string; readonly message: string; readonly hint?: string; readonly stderrTail?: string };
 }
 
 /** An expected failure: typed by `code`, never classified by message text. */

@@ -5,7 +5,7 @@ import type { HistoryEntry, ProvidersHistoryEntry } from '../../application/quer
 import { PROVIDER_EVENT_TYPES } from '../../domain/provider/events.js';
 import { isProviderId } from '../../domain/shared/ids.js';
 import { historyEntryDto } from '../shared/dto.js';
-import { formatTimeline, summarise } from './timeline.js';
+import { formatTimeline, summarise } from '../shared/timeline.js';
 
 /** Text a CLI command writes, and its exit code; cli.ts does the writing. */
 export interface CliOutcome {

@@ -13,9 +13,29 @@ const suggestionHint = (error: DomainError): string | undefined => {
  * hint, a wait), else the error code's own next step, which names the registry tool to call.
  */
 const hintsOf = (error: DomainError): string[] => {
+  const root = error.details.rootCause?.hint ? [error.details.rootCause.hint] : [];
   const own = [suggestionHint(error), ...(error.details.hints ?? [])].filter((h): h is string => h !== undefined && h !== '');
-  if (own.length > 0) return own;
-  return [ERROR_CODES[error.code].hint.replaceAll('{p}', error.details.provider ?? '<provider>')];
+  if (own.length > 0) return [...root, ...own];
+  return [...root, ERROR_CODES[error.code].hint.replaceAll('{p}', error.details.provider ?? '<provider>')];
+};
+
+/** The failure behind a refusal (a degraded provider's failed start), in wire shape. */
+const rootCauseOf = (error: DomainError) => {
+  const root = error.details.rootCause;
+  if (!root) return undefined;
+  return {
+    code: root.code,
+    message: root.message,
+    ...(root.hint !== undefined ? { hint: root.hint } : {}),
+    ...(root.stderrTail !== undefined ? { stderr_tail: root.stderrTail } : {}),
+  };
+};
+
+/** The error in one line, its root cause first when it is a refusal because of an earlier failure. */
+export const reasonOf = (error: DomainError): string => {
+  const root = error.details.rootCause;
+  const own = `${error.code}: ${error.message}`;
+  return root ? `${root.code}: ${root.message} — so ${own}` : own;
 };
 
 /** The rich error a failed registry tool returns, as a CallToolResult with isError. */
@@ -23,6 +43,7 @@ export const errorResult = (error: DomainError, correlationId: string) => {
   const row = ERROR_CODES[error.code];
   const d = error.details;
   const hints = hintsOf(error);
+  const rootCause = rootCauseOf(error);
   const structured = {
     code: error.code,
     message: error.message,
@@ -35,9 +56,13 @@ export const errorResult = (error: DomainError, correlationId: string) => {
     ...(d.exitCode !== undefined ? { exit_code: d.exitCode } : {}),
     ...(d.signal !== undefined && d.signal !== null ? { signal: d.signal } : {}),
     ...(d.stderrTail ? { stderr_tail: d.stderrTail } : {}),
+    ...(rootCause ? { root_cause: rootCause } : {}),
   };
-  const text = [`${error.code}: ${error.message}`, ...hints.map((h) => `Hint: ${h}`)];
-  if (d.stderrTail) text.push(`stderr (last lines):\n${d.stderrTail}`);
+  // A refusal because of an earlier failure says that failure first: it is what to fix.
+  const text = rootCause ? [`${rootCause.code}: ${rootCause.message}`] : [];
+  text.push(`${error.code}: ${error.message}`, ...hints.map((h) => `Hint: ${h}`));
+  const stderrTail = d.stderrTail || rootCause?.stderr_tail;
+  if (stderrTail) text.push(`stderr (last lines):\n${stderrTail}`);
   return {
     isError: true as const,
     content: [{ type: 'text' as const, text: text.join('\n') }],

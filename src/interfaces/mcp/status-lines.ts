@@ -1,4 +1,11 @@
 import type { StatusRow } from '../../application/queries/status-dashboard.js';
+import type { LastError } from '../../domain/provider/state.js';
+
+/** What a provider's tools are while nobody knows them: never started, none predefined in the config. */
+export const TOOLS_UNKNOWN = 'tools unknown until first start';
+
+/** A failed start in one line: what happened, then what to do about it. */
+export const startFailureText = (failure: LastError): string => `last start failed: ${failure.message}${failure.hint ? ` — hint: ${failure.hint}` : ''}`;
 
 const ago = (iso: string | null, nowMs: number): string => {
   if (!iso) return 'never';
@@ -15,12 +22,14 @@ const statusLine = (row: StatusRow, nowMs: number): string => {
     case 'ready':
       return `✅ ${row.id}  ready  last: ${ago(row.lastUsedAt, nowMs)}${circuit}`;
     case 'cold':
-      return `⏸️ ${row.id}  cold  Will start on request${circuit}`;
+      if (row.startFailure) return `❌ ${row.id}  cold  ${startFailureText(row.startFailure)}; next call tries again${circuit}`;
+      return `⏸️ ${row.id}  cold  Will start on request${row.toolsKnown ? '' : ` (${TOOLS_UNKNOWN})`}${circuit}`;
     case 'initializing':
       return `🔄 ${row.id}  initializing  Starting...${circuit}`;
     case 'degraded': {
       const retry = row.retryAt && Date.parse(row.retryAt) > nowMs ? `retry in ${until(row.retryAt, nowMs)}` : 'will retry on request';
-      return `⚠️ ${row.id}  degraded  ${retry}${row.lastError ? ` — ${row.lastError.message}` : ''}${circuit}`;
+      const why = row.startFailure ? startFailureText(row.startFailure) : row.lastError?.message;
+      return `⚠️ ${row.id}  degraded  ${retry}${why ? ` — ${why}` : ''}${circuit}`;
     }
     case 'dead':
       return `💀 ${row.id}  dead  crashed ${ago(row.lastEventAt, nowMs)}; restarts on request${circuit}`;

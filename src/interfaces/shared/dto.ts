@@ -1,5 +1,6 @@
 import type { RetryMetadata } from '../../application/commands/invoke-with-retry.js';
 import type { WarmResult } from '../../application/commands/warm-providers.js';
+import type { LastError } from '../../domain/provider/state.js';
 import type { ProviderSummary } from '../../application/queries/list-providers.js';
 import type { ProviderDetails } from '../../application/queries/provider-details.js';
 import type { HistoryEntry } from '../../application/queries/provider-history.js';
@@ -13,7 +14,27 @@ import type { RegistryHealth } from '../../application/queries/registry-health.j
 
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
-export const providerSummaryDto = (p: ProviderSummary) => ({ id: p.id, mode: p.mode, state: p.state, tools_count: p.toolsCount, description: p.description });
+/** A recorded failure: code, message, and for a failed start its hint and stderr tail. */
+export const lastErrorDto = (e: LastError | null) =>
+  e === null
+    ? null
+    : {
+        code: e.code,
+        message: e.message,
+        ...(e.hint !== undefined ? { hint: e.hint } : {}),
+        ...(e.stderrTail !== undefined ? { stderr_tail: e.stderrTail } : {}),
+      };
+
+/** `tools_count` is null and `tools_known` false while nobody knows the tools (never started, none predefined). */
+export const providerSummaryDto = (p: ProviderSummary) => ({
+  id: p.id,
+  mode: p.mode,
+  state: p.state,
+  tools_count: p.toolsCount,
+  tools_known: p.toolsKnown,
+  description: p.description,
+  start_failure: lastErrorDto(p.startFailure),
+});
 
 export const detailsDto = (d: ProviderDetails) => ({
   id: d.id,
@@ -42,12 +63,15 @@ export const detailsDto = (d: ProviderDetails) => ({
     : null,
   consecutive_failures: d.consecutiveFailures,
   retry_at: d.retryAt,
-  last_error: d.lastError,
+  last_error: lastErrorDto(d.lastError),
+  start_failure: lastErrorDto(d.startFailure),
   circuit: d.circuit,
   counters: d.counters,
   started_at: d.startedAt,
   last_used_at: d.lastUsedAt,
   tools_source: d.toolsSource,
+  tools_known: d.toolsKnown,
+  tools_count: d.toolsKnown ? d.tools.length : null,
   tools: d.tools,
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fold } from '../../../src/domain/shared/decider.js';
+import type { DomainError, ErrorCode } from '../../../src/domain/shared/errors.js';
 import { providerId } from '../../../src/domain/shared/ids.js';
 import { startBackoffMs } from '../../../src/domain/provider/backoff.js';
 import type { ProviderEvent } from '../../../src/domain/provider/events.js';
@@ -229,6 +230,93 @@ describe('Provider decider', () => {
       const state = fold(providerDecider, [registered, failedStart(3), degraded, stopped]);
       assert.equal(state.status, 'cold');
       assert.equal(state.status === 'cold' && state.consecutiveFailures, 0);
+    });
+  });
+
+  describe("whose failure it was: the caller's mistakes are recorded, never the provider's last error", () => {
+    const failure = (errorCode: ErrorCode, message = `${errorCode} happened`) => ({
+      tool: 'add',
+      correlationId: 'c9',
+      durationMs: 1,
+      errorCode,
+      message,
+      argumentsDigest: 'a',
+    });
+    const lastErrorAfter = (events: readonly ProviderEvent[]) => {
+      const state = fold(providerDecider, events);
+      return state.status === 'unregistered' ? undefined : state.lastError;
+    };
+    const timeout: ProviderEvent = { type: 'ToolInvocationFailed', data: failure('TIMEOUT', 'timed out') };
+
+    for (const code of [
+      'TOOL_NOT_FOUND',
+      'INVALID_ARGUMENTS',
+      'CANCELLED',
+      'RATE_LIMITED',
+      'CIRCUIT_OPEN',
+      'PROVIDER_DEGRADED',
+      'PROVIDER_UNAVAILABLE',
+    ] as const) {
+      it(`records ${code} as ToolInvocationFailed, keeps the last error and does not count it toward the circuit`, () => {
+        const cmd = { type: 'RecordInvocationFailure', ...failure(code), nowMs: T0 } as const;
+        spec
+          .given([registered, requested(), started])
+          .when(cmd)
+          .then([{ type: 'ToolInvocationFailed', data: failure(code) }]);
+        const events: ProviderEvent[] = [registered, requested(), started, timeout, { type: 'ToolInvocationFailed', data: failure(code) }];
+        assert.deepEqual(lastErrorAfter(events), { code: 'TIMEOUT', message: 'timed out' });
+        assert.equal(lastErrorAfter([registered, { type: 'ToolInvocationFailed', data: failure(code) }]), null);
+        const state = fold(providerDecider, events);
+        assert.deepEqual(state.status !== 'unregistered' && state.circuit, { status: 'closed', failures: 1 });
+      });
+    }
+    it('never opens the circuit on caller mistakes, however many', () => {
+      const mistakes: ProviderEvent[] = Array.from({ length: 10 }, () => ({ type: 'ToolInvocationFailed', data: failure('INVALID_ARGUMENTS') }));
+      spec
+        .given([registered, requested(), started, ...mistakes])
+        .when({ type: 'RecordInvocationFailure', ...failure('TOOL_NOT_FOUND'), nowMs: T0 })
+        .then([{ type: 'ToolInvocationFailed', data: failure('TOOL_NOT_FOUND') }]);
+    });
+    for (const code of ['TIMEOUT', 'PROVIDER_CRASHED', 'RESULT_TOO_LARGE', 'INTERNAL_ERROR'] as const) {
+      it(`makes ${code} the provider's last error`, () => {
+        assert.deepEqual(lastErrorAfter([registered, { type: 'ToolInvocationFailed', data: failure(code, 'x') }]), { code, message: 'x' });
+      });
+    }
+    it('keeps a failed start as the last error with its hint and stderr tail, through the call that failed with it and the refusals after', () => {
+      const failedWithStderr: ProviderEvent = {
+        type: 'ProviderStartFailed',
+        data: {
+          message: 'exited with code 1 during start',
+          exitCode: 1,
+          signal: null,
+          stderrTail: 'no such file',
+          hint: 'check the args',
+          consecutiveFailures: 1,
+        },
+      };
+      const expected = { code: 'PROVIDER_START_FAILED', message: 'exited with code 1 during start', hint: 'check the args', stderrTail: 'no such file' };
+      const events: ProviderEvent[] = [
+        registered,
+        requested(),
+        failedWithStderr,
+        { type: 'ToolInvocationFailed', data: failure('PROVIDER_START_FAILED', 'exited with code 1 during start') },
+        { type: 'ToolInvocationFailed', data: failure('PROVIDER_DEGRADED') },
+      ];
+      assert.deepEqual(lastErrorAfter(events), expected);
+    });
+    it('gives a degraded refusal its root cause: the failed start, with hint and stderr tail', () => {
+      const retryAt = new Date(T0 + 8000).toISOString();
+      const degraded: ProviderEvent = { type: 'ProviderDegraded', data: { reason: 'x', consecutiveFailures: 3, retryAt } };
+      const refusal = (() => {
+        try {
+          providerDecider.decide({ type: 'RequestStart', reason: 'invoke', nowMs: T0 }, fold(providerDecider, [registered, failedStart(3), degraded]));
+        } catch (e) {
+          return e as DomainError;
+        }
+        return undefined;
+      })();
+      assert.equal(refusal?.code, 'PROVIDER_DEGRADED');
+      assert.deepEqual(refusal?.details.rootCause, { code: 'PROVIDER_START_FAILED', message: 'spawn x ENOENT', hint: 'command not found' });
     });
   });
 });

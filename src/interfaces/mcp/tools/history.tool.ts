@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PROVIDER_EVENT_TYPES } from '../../../domain/provider/events.js';
 import { providerId } from '../../../domain/shared/ids.js';
 import { historyEntryDto } from '../../shared/dto.js';
+import { formatTimeline } from '../../shared/timeline.js';
 import { providerIdSchema } from '../schemas.js';
 import { dataResult, defineTool } from '../registry-tool.js';
 
@@ -9,7 +10,7 @@ export const registryHistory = defineTool({
   name: 'registry_history',
   title: 'Provider event history',
   description:
-    "A provider's recorded events in order (registered, started, tool invoked, crashed, stopped, ...) with global position and time, across restarts of the hangar. Use it to find out what happened to a provider and when.",
+    "A provider's recorded events in order (registered, started, tool invoked, crashed, stopped, ...) one line each (global position, time, instance, type, and a summary — tool names rather than schemas), with every recorded field in structuredContent, across restarts of the hangar. Use it to find out what happened to a provider and when.",
   inputSchema: z
     .object({
       provider: providerIdSchema,
@@ -21,10 +22,11 @@ export const registryHistory = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   handler: async (input, { app }) => {
     const id = providerId(input.provider); // the schema's pattern is the provider id's: this only brands it
-    const events = (await app.history({ provider: id, since: input.since, limit: input.limit, types: input.types })).map(historyEntryDto);
+    const entries = await app.history({ provider: id, since: input.since, limit: input.limit, types: input.types });
     // A deregistered provider keeps its history; an id with no events at all is unknown.
-    if (events.length === 0 && input.since === undefined && input.types === undefined) app.resolve(id);
-    const lines = events.map((e) => `#${e.position} ${e.occurred_at} @${e.instance ?? '-'} ${e.type} ${JSON.stringify(e.data)}`);
-    return dataResult(lines.length > 0 ? lines.join('\n') : `No events for ${id}.`, { provider: id, events });
+    if (entries.length === 0 && input.since === undefined && input.types === undefined) app.resolve(id);
+    // The text is the CLI's timeline (one line per event, what matters of it); structuredContent has every recorded field.
+    const text = entries.length > 0 ? formatTimeline(id, entries) : `No events for ${id}.`;
+    return dataResult(text, { provider: id, events: entries.map(historyEntryDto) });
   },
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RetriesExhausted } from '../../../application/commands/invoke-with-retry.js';
 import { toDomainError } from '../../../application/errors.js';
 import { retryMetadataDto } from '../../shared/dto.js';
-import { errorResult } from '../error-result.js';
+import { errorResult, reasonOf } from '../error-result.js';
 import { StageProgress } from '../progress.js';
 import { providerIdSchema, timeoutSchema, toolArgumentsSchema, toolNameSchema } from '../schemas.js';
 import { defineTool, type ToolContext } from '../registry-tool.js';
@@ -20,6 +20,9 @@ const input = z
   .strict();
 
 type Input = z.output<typeof input>;
+
+const TOOL_ERROR_HINT =
+  "The tool itself answered with an error (isError): retrying the same call will not help; read the tool's message and change the arguments, or use another tool";
 
 /** Shared by registry_invoke_ex and registry_invoke_stream; `progress` adds stage notifications. */
 const run = async (args: Input, context: ToolContext, withStages: boolean) => {
@@ -42,7 +45,9 @@ const run = async (args: Input, context: ToolContext, withStages: boolean) => {
       onRetry: reporter ? (r) => void reporter.stage('retrying', `Attempt ${r.attempt} failed (${r.errorCode}); retrying in ${r.delayMs} ms`) : undefined,
     });
     await reporter?.stage('complete', `Operation completed in ${Date.now() - started} ms`);
-    return { ...result, _retry_metadata: retryMetadataDto(metadata) };
+    // The tool's own error result is passed on unchanged; the metadata beside it says that retrying will not help.
+    const toolError = result.isError === true ? { final_error_reason: 'tool_error', recovery_hints: [TOOL_ERROR_HINT] } : {};
+    return { ...result, _retry_metadata: { ...retryMetadataDto(metadata), ...toolError } };
   } catch (thrown) {
     const error = toDomainError(thrown);
     await reporter?.stage('failed', `${error.code}: ${error.message}`);
@@ -52,7 +57,7 @@ const run = async (args: Input, context: ToolContext, withStages: boolean) => {
       ...failed,
       structuredContent: {
         ...failed.structuredContent,
-        final_error_reason: `${error.code}: ${error.message}`,
+        final_error_reason: reasonOf(error),
         recovery_hints: failed.structuredContent.error.hints,
         ...(metadata ? { _retry_metadata: metadata } : {}),
       },
@@ -65,7 +70,7 @@ export const registryInvokeEx = defineTool({
   name: 'registry_invoke_ex',
   title: 'Call a provider tool with retries',
   description:
-    "Like registry_invoke, but retries transient failures (timeouts, crashes, failed starts) with exponential backoff, and reports the attempts in _retry_metadata (correlation_id, attempts, retries, total_time_ms). A tool's own error result is never retried. On failure the result adds final_error_reason and recovery_hints. Prefer it for calls that must succeed.",
+    "Like registry_invoke, but retries transient failures (timeouts, crashes, failed starts) with exponential backoff, and reports the attempts in _retry_metadata (correlation_id, attempts, retries, total_time_ms). A tool's own error result is never retried: it comes back unchanged, and _retry_metadata adds final_error_reason tool_error and a hint. On failure the result adds final_error_reason (the root cause first, e.g. the failed start behind a degraded provider) and recovery_hints. Prefer it for calls that must succeed.",
   inputSchema: input,
   annotations: { readOnlyHint: false, openWorldHint: true },
   handler: (args, context) => run(args, context, false),

@@ -13,7 +13,9 @@ const SUMMARIES: Summaries = {
   ProviderStartRequested: (d) => `reason ${d.reason}, attempt ${d.attempt}`,
   ProviderStarted: (d) => `pid ${or(d.pid)}, ready in ${d.startupMs} ms`,
   ProviderStartFailed: (d) => `${d.message} (exit ${or(d.exitCode)}) — ${d.hint}`,
-  ToolsDiscovered: (d) => `${d.tools.length} tools: ${d.tools.map((t) => t.name).join(', ')}`,
+  // Names and how many, never the schemas; a list too large to record kept only its count.
+  ToolsDiscovered: (d) =>
+    d.tools.length === d.count ? `${d.count} tools: ${d.tools.map((t) => t.name).join(', ')}` : `${d.count} tools (too many to record their names)`,
   ProviderStopped: (d) => `reason ${d.reason}`,
   ProviderCrashed: (d) => `exit ${or(d.exitCode)}${d.signal ? ` signal ${d.signal}` : ''}, ${d.inFlightCalls} calls in flight`,
   ProviderDegraded: (d) => `after ${d.consecutiveFailures} failures; retry at ${d.retryAt}`,
@@ -29,7 +31,10 @@ const SUMMARIES: Summaries = {
 /** The summary of one event (the mapped type above keeps each function with its own event's data). */
 export const summarise = (event: ProviderEvent): string => (SUMMARIES[event.type] as (data: ProviderEvent['data']) => string)(event.data);
 
-/** One readable line per event: position, time, instance, type, and what it says. */
+/**
+ * One readable line per event: position, time, instance, type, and what it says. Shared by the CLI's
+ * `history` and the `registry_history` tool's text, so that both read the same.
+ */
 export const formatTimeline = (provider: string, events: readonly HistoryEntry[]): string => {
   if (events.length === 0) return `${provider}: no events recorded`;
   const width = Math.max(...events.map((e) => e.type.length));
