@@ -8,7 +8,7 @@ import type { HistoryEntry, ProvidersHistoryEntry } from './application/queries/
 import { closestMatch } from './domain/shared/closest.js';
 import { isProviderId, type ProviderId } from './domain/shared/ids.js';
 import { launchWarnings } from './infrastructure/config/launch-checks.js';
-import { formatProblems, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
+import { bundledStorePath, formatProblems, isBundledConfig, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
 import {
   auditVerifyCommand,
   historyCommand,
@@ -29,14 +29,19 @@ const records = async (path: string) => (await import('./records.js')).openRecor
 
 const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
 
+/** Whether `config` is the bundled one, whose store lives in the user's data folder, never in the package. */
+const isBundled = (config: HangarConfig): boolean => isBundledConfig(config.sourcePath, BUNDLED_CONFIG);
+
 /**
  * Loads the config the options point at (`-c` after the command, or before it: `mcp-hangar -c FILE validate`);
- * on problems prints them and exits 2 (nothing started).
+ * on problems prints them and exits 2 (nothing started). The bundled config keeps its store in the user's
+ * data folder, unless MCP_DATABASE_PATH or the file itself says otherwise.
  */
 const configFrom = (options: { config?: string }): HangarConfig => {
   const given = options.config ?? (program.opts() as { config?: string }).config;
   const path = locateConfig({ ...(given ? { cliPath: given } : {}), env: process.env, cwd: process.cwd(), bundledPath: BUNDLED_CONFIG });
-  const result = loadConfig(path, process.env);
+  const defaults = isBundledConfig(path, BUNDLED_CONFIG) ? { storePath: bundledStorePath(process.env) } : {};
+  const result = loadConfig(path, process.env, defaults);
   if (!result.ok) {
     process.stderr.write(`${formatProblems(result)}\n`);
     process.exit(2);
@@ -62,6 +67,13 @@ const storeOf = async (config: HangarConfig): Promise<Records> => {
   if (!existsSync(config.eventStore.path)) return finish(noStoreYet(config.eventStore.path, config.sourcePath));
   return records(config.eventStore.path);
 };
+
+/** The one stderr line of a `serve` that found no config of the user's (stdout is the MCP channel). */
+const servingBundled = (config: HangarConfig): string =>
+  `mcp-hangar: serving the bundled config ${config.sourcePath}, event store ${config.eventStore.path} (serve your own config with --config, $MCP_CONFIG or ./config.yaml)`;
+
+const BUNDLED_STORE_HINT =
+  'the bundled config keeps its store in the user data folder ($XDG_DATA_HOME/mcp-hangar, else ~/.local/share/mcp-hangar; %LOCALAPPDATA%\\mcp-hangar on Windows): set MCP_DATABASE_PATH or XDG_DATA_HOME to a writable place, or serve a config of your own with --config';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -111,7 +123,10 @@ program
       import('./infrastructure/jsonrpc/stdio-server-transport.js'),
       import('./infrastructure/persistence/sqlite/check-store.js'),
     ]);
-    const problem = storeProblem(config.eventStore.path);
+    const bundled = isBundled(config);
+    if (bundled) process.stderr.write(`${servingBundled(config)}\n`);
+    const inDataFolder = bundled && config.eventStore.path === bundledStorePath(process.env);
+    const problem = storeProblem(config.eventStore.path, inDataFolder ? BUNDLED_STORE_HINT : undefined);
     if (problem !== null) {
       process.stderr.write(`mcp-hangar: ${problem}\n`);
       process.exit(1);

@@ -11,10 +11,17 @@ import { recursiveAliases } from './yaml-aliases.js';
 import { positionOf, toPosition } from './yaml-position.js';
 import { configErrorMap, zodProblems } from './zod-problems.js';
 
+export { bundledStorePath, isBundledConfig, userDataFolder } from './data-folder.js';
 export { locateConfig, type LocateConfigOptions } from './locate.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type ConfigFailure = Extract<ConfigResult, { ok: false }>;
+
+/** What a config that leaves something out gets instead of the usual default. */
+export interface ConfigDefaults {
+  /** The store when neither `event_store.path` nor `MCP_DATABASE_PATH` names one (else `<config folder>/data/hangar.db`). */
+  readonly storePath?: string;
+}
 
 /**
  * Reads, parses and validates a hangar config file. Never throws: every problem (unreadable file, YAML syntax,
@@ -22,9 +29,10 @@ type ConfigFailure = Extract<ConfigResult, { ok: false }>;
  *
  * `${NAME}` references in string values are expanded from `env` (`$${` writes a literal `${`); `MCP_DATABASE_PATH`
  * in `env` overrides `event_store.path`; `MCP_RATE_LIMIT_RPS` and `MCP_RATE_LIMIT_BURST` set the rate limit (a bad value is
- * a problem like any other). Relative paths resolve against the config file's folder.
+ * a problem like any other). Relative paths resolve against the config file's folder. Without either, the store is
+ * `defaults.storePath`, else `data/hangar.db` beside the config file.
  */
-export const loadConfig = (path: string, env: Env = process.env): ConfigResult => {
+export const loadConfig = (path: string, env: Env = process.env, defaults: ConfigDefaults = {}): ConfigResult => {
   const sourcePath = resolve(path);
   const fail = (problems: readonly ConfigProblem[]): ConfigFailure => ({ ok: false, sourcePath, problems });
 
@@ -82,7 +90,7 @@ export const loadConfig = (path: string, env: Env = process.env): ConfigResult =
     return fail([...dedupe(located).sort(byPosition), ...fromEnv]);
   }
   const written = { raw: stripped.value, expansions: expanded.expansions };
-  return { ok: true, config: { ...toHangarConfig(parsed.data, sourcePath, env, written), rateLimit: rateLimit.value } };
+  return { ok: true, config: { ...toHangarConfig(parsed.data, sourcePath, env, written, defaults), rateLimit: rateLimit.value } };
 };
 
 const atLine = (lines: LineCounter, offset: number | undefined): string => {
@@ -118,7 +126,7 @@ interface Written {
   readonly expansions: readonly Expansion[];
 }
 
-const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written: Written): Omit<HangarConfig, 'rateLimit'> => {
+const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written: Written, defaults: ConfigDefaults): Omit<HangarConfig, 'rateLimit'> => {
   const configDir = dirname(sourcePath);
   const override = env['MCP_DATABASE_PATH'];
   const storePath = override !== undefined && override !== '' ? override : file.event_store?.path;
@@ -129,7 +137,7 @@ const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written:
   return {
     sourcePath,
     configDir,
-    eventStore: { path: resolve(configDir, storePath ?? 'data/hangar.db') },
+    eventStore: { path: resolve(configDir, storePath ?? defaults.storePath ?? 'data/hangar.db') },
     providers,
     limits: { maxMessageBytes: file.limits.max_message_bytes, maxResultBytes: file.limits.max_result_bytes },
     retry: {

@@ -36,6 +36,8 @@ export class StdioServerLineTransport implements Transport {
   private readonly reader: LineReader;
   private started = false;
   private closed = false;
+  /** The client closed its end of stdout (EPIPE): what is sent after that is dropped. */
+  private outputGone = false;
   private drained: Promise<void> | null = null;
   private corked = false;
 
@@ -50,6 +52,7 @@ export class StdioServerLineTransport implements Transport {
     this.started = true;
     this.input.on('data', this.handleData);
     this.input.on('error', this.handleError);
+    this.output.on('error', this.handleOutputError);
   }
 
   send(message: JSONRPCMessage): Promise<void> {
@@ -62,7 +65,7 @@ export class StdioServerLineTransport implements Transport {
    * in one write: stdout is corked at the first and uncorked once the turn's microtasks have run.
    */
   sendRaw(json: string): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('the client connection is closed'));
+    if (this.closed || this.outputGone) return Promise.reject(new Error('the client connection is closed'));
     if (!this.corked) {
       this.corked = true;
       this.output.cork();
@@ -98,6 +101,17 @@ export class StdioServerLineTransport implements Transport {
 
   private readonly handleError = (error: Error): void => {
     this.onerror?.(error);
+  };
+
+  /**
+   * A client that went away (EPIPE) is not an error of the hangar: nothing can reach it any more, so what
+   * waits for stdout to drain is let go and later sends are refused. The process's end is the serve
+   * lifecycle's (stdin closes too).
+   */
+  private readonly handleOutputError = (error: Error): void => {
+    if (!this.outputGone) this.options.logger?.debug('the client closed stdout', { code: (error as NodeJS.ErrnoException).code ?? null });
+    this.outputGone = true;
+    this.output.emit('drain');
   };
 
   private readonly handleItem = (item: LineItem): void => {

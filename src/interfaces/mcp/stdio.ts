@@ -32,5 +32,6 @@ export const serveStdio = async (booting: Promise<Servable>, logger: Logger, ver
   lifecycle.onClose(() => server.close());
   process.stdin.on('end', () => lifecycle.end('stdin closed'));
   process.stdin.on('close', () => lifecycle.end('stdin closed'));
+  process.stdout.on('error', () => lifecycle.end('stdout closed')); // EPIPE: the client is gone
   await server.connect(transport);
 };

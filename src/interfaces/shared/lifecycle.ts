@@ -11,7 +11,10 @@ export interface Servable {
 export interface ServeLifecycle {
   /** Runs `close` first when the process ends (a transport stops taking messages). */
   onClose(close: () => Promise<void>): void;
-  /** Ends the process in order, once: the transports close, the hangar shuts down (stopping its providers), exit 0. */
+  /**
+   * Ends the process in order, once: a boot under way finishes first, then the transports close, the hangar
+   * shuts down (stopping its providers), exit 0.
+   */
   end(why: string): void;
 }
 
@@ -21,14 +24,22 @@ export interface ServeLifecycle {
  */
 export const serveLifecycle = (booting: Promise<Servable>, logger: Logger): ServeLifecycle => {
   const closers: (() => Promise<void>)[] = [];
+  let booted = false;
+  booting.then(
+    () => (booted = true),
+    () => undefined, // a failed boot is reported (and ends the process) where the boot was started
+  );
   let ending = false;
   const end = (why: string): void => {
     if (ending) return;
     ending = true;
-    logger.info('shutting down', { why });
+    const duringBoot = !booted;
     void (async () => {
-      for (const close of closers) await close().catch((e: unknown) => logger.error('closing a transport failed', { error: String(e) }));
+      // Boot runs to its end first (it starts no provider, so it is short): its "hangar ready" comes before
+      // "shutting down", and the shutdown below stops a hangar that is whole, once.
       const hangar = await booting.catch(() => undefined);
+      logger.info('shutting down', duringBoot ? { why, duringBoot } : { why });
+      for (const close of closers) await close().catch((e: unknown) => logger.error('closing a transport failed', { error: String(e) }));
       await hangar?.shutdown().catch((e: unknown) => logger.error('shutdown failed', { error: String(e) }));
       process.exit(0);
     })();

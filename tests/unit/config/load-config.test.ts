@@ -151,6 +151,16 @@ describe('loadConfig: environment', () => {
     assert.equal(ok(loadConfig(path, { MCP_DATABASE_PATH: 'other.db' })).eventStore.path, join(path, '..', 'other.db'));
     assert.equal(ok(loadConfig(path, { MCP_DATABASE_PATH: '' })).eventStore.path, join(path, '..', 'data', 'x.db'));
   });
+
+  it('puts the store at the given default only when neither the file nor MCP_DATABASE_PATH names one', () => {
+    const bare = writeConfig('providers: {}\n');
+    const named = writeConfig('event_store: { path: data/x.db }\n');
+    const defaults = { storePath: '/home/me/.local/share/mcp-hangar/hangar.db' };
+    assert.equal(ok(loadConfig(bare, {}, defaults)).eventStore.path, defaults.storePath);
+    assert.equal(ok(loadConfig(bare, {})).eventStore.path, join(bare, '..', 'data', 'hangar.db'));
+    assert.equal(ok(loadConfig(named, {}, defaults)).eventStore.path, join(named, '..', 'data', 'x.db'));
+    assert.equal(ok(loadConfig(bare, { MCP_DATABASE_PATH: '/srv/h.db' }, defaults)).eventStore.path, '/srv/h.db');
+  });
 });
 
 describe('loadConfig: each kind of problem names its path and line', () => {

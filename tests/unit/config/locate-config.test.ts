@@ -1,8 +1,9 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundledStorePath, isBundledConfig, userDataFolder } from '../../../src/infrastructure/config/data-folder.js';
 import { locateConfig } from '../../../src/infrastructure/config/locate.js';
 
 const withLocal = mkdtempSync(join(tmpdir(), 'hangar-locate-'));
@@ -31,5 +32,33 @@ describe('locateConfig', () => {
 
   it('else the bundled config', () => {
     assert.equal(locateConfig({ env: {}, cwd: withoutLocal, bundledPath }), bundledPath);
+  });
+});
+
+describe('userDataFolder: where the bundled config keeps its store', () => {
+  it('is $XDG_DATA_HOME/mcp-hangar when XDG_DATA_HOME is an absolute path, on every platform', () => {
+    assert.equal(userDataFolder({ XDG_DATA_HOME: '/x/data', HOME: '/home/me' }, 'linux'), '/x/data/mcp-hangar');
+    assert.equal(userDataFolder({ XDG_DATA_HOME: '/x/data', LOCALAPPDATA: 'C:\\L' }, 'win32'), '/x/data/mcp-hangar');
+  });
+
+  it('else ~/.local/share/mcp-hangar (a relative XDG_DATA_HOME is ignored, as the XDG spec says)', () => {
+    assert.equal(userDataFolder({ HOME: '/home/me' }, 'linux'), '/home/me/.local/share/mcp-hangar');
+    assert.equal(userDataFolder({ HOME: '/Users/me', XDG_DATA_HOME: 'rel' }, 'darwin'), '/Users/me/.local/share/mcp-hangar');
+    assert.equal(bundledStorePath({ HOME: '/home/me' }, 'linux'), '/home/me/.local/share/mcp-hangar/hangar.db');
+  });
+
+  it('is %LOCALAPPDATA%\\mcp-hangar on Windows', () => {
+    assert.equal(userDataFolder({ LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' }, 'win32'), 'C:\\Users\\me\\AppData\\Local\\mcp-hangar');
+    assert.equal(userDataFolder({ USERPROFILE: 'C:\\Users\\me' }, 'win32'), 'C:\\Users\\me\\AppData\\Local\\mcp-hangar');
+    assert.equal(bundledStorePath({ LOCALAPPDATA: 'C:\\L' }, 'win32'), 'C:\\L\\mcp-hangar\\hangar.db');
+  });
+
+  it('tells the bundled config by its real path, through a symbolic link', () => {
+    const bundled = join(withLocal, 'config.yaml');
+    const link = join(withoutLocal, 'linked.yaml');
+    symlinkSync(bundled, link);
+    assert.equal(isBundledConfig(link, bundled), true);
+    assert.equal(isBundledConfig(join(withLocal, '.', 'config.yaml'), bundled), true);
+    assert.equal(isBundledConfig(join(withoutLocal, 'other.yaml'), bundled), false);
   });
 });

@@ -18,11 +18,13 @@ export const checkSqliteStore = (path: string): void => {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue; // created below, with its folder
+      if (code === 'ENOTDIR') throw storeUnusable(path, error);
       const what = target === path ? 'the file' : 'its folder';
       throw new StoreUnusable(
         path,
         `${what} cannot be written (${code ?? 'error'})`,
         'make the file and its folder writable by this user, or set event_store.path elsewhere',
+        true,
       );
     }
   }
@@ -43,13 +45,17 @@ export const checkSqliteStore = (path: string): void => {
   }
 };
 
-/** The lines to print when the store at `path` cannot be used (file, cause, hint); null when it can. */
-export const storeProblem = (path: string): string | null => {
+/**
+ * The lines to print when the store at `path` cannot be used (file, cause, hint); null when it can. `placeHint`,
+ * when given, replaces the hint of a store that cannot be made or written where it is (the hints speak of
+ * event_store.path, which a default location was not given by).
+ */
+export const storeProblem = (path: string, placeHint?: string): string | null => {
   try {
     checkSqliteStore(path);
     return null;
   } catch (error) {
-    if (error instanceof StoreUnusable) return `${error.message}\nHint: ${error.hint}`;
+    if (error instanceof StoreUnusable) return `${error.message}\nHint: ${error.place && placeHint !== undefined ? placeHint : error.hint}`;
     throw error;
   }
 };
