@@ -9,6 +9,8 @@ import { ConcurrencyError, type EventStore, type StoredEvent } from './ports/eve
 export interface CommandContext {
   readonly correlationId?: string | undefined;
   readonly causationId?: string | undefined;
+  /** Who asked, recorded with the events (see EventMetadata.caller). */
+  readonly caller?: string | undefined;
 }
 
 /** One aggregate as the command handler sees it: its decider, where its streams are, and which events are its own. */
@@ -246,6 +248,7 @@ export class CommandHandler<All extends DomainEvent, Id, C, E extends All, S> {
             occurredAt: decided.occurredAt,
             correlationId: decided.job.context.correlationId,
             causationId: decided.job.context.causationId,
+            caller: decided.job.context.caller,
           });
         } catch (error) {
           appended = Promise.reject(error);

@@ -22,6 +22,8 @@ export interface InvokeTool {
   /** Per-call timeout; default the provider's `timeout_s`. */
   readonly timeoutMs?: number | undefined;
   readonly correlationId: string;
+  /** Who asked, recorded with the call's events (an HTTP caller's identity; absent over stdio). */
+  readonly caller?: string | undefined;
   readonly signal?: CancelSignal | undefined;
   /** Progress the provider reports for this call. */
   readonly onProgress?: ((update: ProgressUpdate) => void) | undefined;
@@ -76,7 +78,7 @@ export const invokeTool = (deps: InvokeToolDeps) => {
     const { tool, correlationId } = cmd;
     const started = support.clock.now();
     const argumentsDigest = support.hasher.digest(cmd.arguments);
-    const context = { correlationId };
+    const context = cmd.caller === undefined ? { correlationId } : { correlationId, caller: cmd.caller };
     const fail = async (thrown: unknown): Promise<never> => {
       const { code: errorCode, message, details } = toDomainError(thrown);
       const nowMs = support.clock.now();

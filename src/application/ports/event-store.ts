@@ -6,6 +6,8 @@ export interface EventMetadata {
   readonly occurredAt: string;
   readonly correlationId?: string | undefined;
   readonly causationId?: string | undefined;
+  /** Who asked (an HTTP caller's token name or JWT subject); absent over stdio, where the one client is the user. */
+  readonly caller?: string | undefined;
 }
 
 /** What the store adds around a domain event. */

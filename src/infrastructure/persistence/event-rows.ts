@@ -16,19 +16,19 @@ const checkRow = (raw: unknown): EventRow => {
   return r as EventRow;
 };
 
-/** Stored metadata: a JSON object with optional string correlationId and causationId. */
-const parseMetadata = (json: string): { correlationId?: string; causationId?: string } => {
+type OptionalMetadata = { correlationId?: string; causationId?: string; caller?: string };
+const OPTIONAL_METADATA = ['correlationId', 'causationId', 'caller'] as const;
+
+/** Stored metadata: a JSON object with optional string correlationId, causationId and caller. */
+const parseMetadata = (json: string): OptionalMetadata => {
   const value: unknown = JSON.parse(json);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('metadata is not an object');
-  const { correlationId, causationId } = value as Record<string, unknown>;
-  const meta: { correlationId?: string; causationId?: string } = {};
-  if (correlationId !== undefined) {
-    if (typeof correlationId !== 'string') throw new Error('metadata correlationId is not text');
-    meta.correlationId = correlationId;
-  }
-  if (causationId !== undefined) {
-    if (typeof causationId !== 'string') throw new Error('metadata causationId is not text');
-    meta.causationId = causationId;
+  const meta: OptionalMetadata = {};
+  for (const key of OPTIONAL_METADATA) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field === undefined) continue;
+    if (typeof field !== 'string') throw new Error(`metadata ${key} is not text`);
+    meta[key] = field;
   }
   return meta;
 };
@@ -38,9 +38,11 @@ export function encodeMetadata(metadata: EventMetadata): { readonly metadata: Ev
   if (typeof metadata.occurredAt !== 'string' || Number.isNaN(Date.parse(metadata.occurredAt))) {
     throw new TypeError(`occurredAt must be an ISO time, got ${String(metadata.occurredAt)}`);
   }
-  const extra: { correlationId?: string; causationId?: string } = {};
-  if (metadata.correlationId !== undefined) extra.correlationId = metadata.correlationId;
-  if (metadata.causationId !== undefined) extra.causationId = metadata.causationId;
+  const extra: OptionalMetadata = {};
+  for (const key of OPTIONAL_METADATA) {
+    const field = metadata[key];
+    if (field !== undefined) extra[key] = field;
+  }
   return { metadata: { occurredAt: metadata.occurredAt, ...extra }, json: JSON.stringify(extra) };
 }
 

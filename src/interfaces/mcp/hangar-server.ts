@@ -8,7 +8,7 @@ import type { ToolCallResult } from '../../application/ports/provider-runtime.js
 import { DomainError, isDomainError } from '../../domain/shared/errors.js';
 import { errorResult } from './error-result.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
-import { serveToolCallLane, type RegistryCall } from './tool-call-lane.js';
+import { identityOf, serveToolCallLane, type RegistryCall } from './tool-call-lane.js';
 import { registryDetails } from './tools/details.tool.js';
 import { registryHistory } from './tools/history.tool.js';
 import { registryHealth } from './tools/health.tool.js';
@@ -83,11 +83,15 @@ const serveCall = async (app: Application, call: RegistryCall, logger: Logger): 
       input = parsed.data;
     }
     const target = input as { provider?: string; tool?: string };
-    app.rateLimiter.take(target.provider === undefined ? tool.name : `${target.provider}/${target.tool ?? tool.name}`);
+    // One bucket per caller (per session when none is known; one for the whole stdio client), and per tool.
+    const owner = call.caller ?? call.session;
+    const key = target.provider === undefined ? tool.name : `${target.provider}/${target.tool ?? tool.name}`;
+    app.rateLimiter.take(owner === undefined ? key : `${owner}\u0000${key}`);
     const { progressToken, sendProgress } = call;
     const context: ToolContext = {
       app,
       correlationId,
+      ...(call.caller === undefined ? {} : { caller: call.caller }),
       signal: call.signal,
       progress:
         progressToken === undefined
@@ -107,8 +111,9 @@ const serveCall = async (app: Application, call: RegistryCall, logger: Logger): 
 
 /** The hangar's MCP server, ready to serve any number of transports (stdio; one per session over HTTP). */
 export interface HangarServer {
-  /** Serves `transport`: the SDK server for the protocol, the lean lane for the tool calls it takes. */
+  /** Serves `transport` (its own SDK server for the protocol, the lean lane for the tool calls it takes) until it closes. */
   connect(transport: Transport): Promise<void>;
+  /** Closes every transport still served. */
   close(): Promise<void>;
 }
 
@@ -123,24 +128,33 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
   const appReady = Promise.resolve(ready).then((app) => (booted = app));
   appReady.catch(() => undefined);
   const app = (): Application | Promise<Application> => booted ?? appReady;
-  const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-    serveCall(
-      await app(),
-      {
-        name: request.params.name,
-        arguments: request.params.arguments,
-        progressToken: request.params._meta?.progressToken,
-        signal: extra.signal,
-        sendProgress: (params) => extra.sendNotification({ method: 'notifications/progress', params }),
-      },
-      logger,
-    ),
-  );
+  /** An SDK server for one transport: the SDK's Protocol serves one connection, so each transport (stdio, each HTTP session) gets its own. */
+  const newServer = (): Server => {
+    const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
+      serveCall(
+        await app(),
+        {
+          name: request.params.name,
+          arguments: request.params.arguments,
+          progressToken: request.params._meta?.progressToken,
+          signal: extra.signal,
+          sendProgress: (params) => extra.sendNotification({ method: 'notifications/progress', params }),
+          ...identityOf(extra.authInfo, extra.sessionId),
+        },
+        logger,
+      ),
+    );
+    return server;
+  };
+  const servers = new Set<Server>();
   const laneTools = new Set(REGISTRY_TOOLS.filter((t) => t.accept !== undefined).map((t) => t.name));
   return {
     connect: async (transport) => {
+      const server = newServer();
+      servers.add(server);
+      server.onclose = () => servers.delete(server);
       await server.connect(transport);
       serveToolCallLane(transport, {
         takes: (name) => laneTools.has(name),
@@ -148,6 +162,8 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
         logger,
       });
     },
-    close: () => server.close(),
+    close: async () => {
+      await Promise.all([...servers].map((server) => server.close()));
+    },
   };
 };

@@ -7,6 +7,8 @@ import type { Application } from '../../application/application.js';
 export interface ToolContext {
   readonly app: Application;
   readonly correlationId: string;
+  /** Who asks (an authenticated HTTP caller); recorded with the events the call causes. */
+  readonly caller?: string | undefined;
   /** Aborted when the client cancels the request. */
   readonly signal: CancelSignal;
   /** Sends a progress notification when the client asked for progress; a no-op otherwise. */

@@ -1,3 +1,4 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { CancelSignal } from '../../application/ports/cancel-signal.js';
@@ -15,6 +16,10 @@ export interface RegistryCall {
   /** Aborted when the client cancels the request. */
   readonly signal: CancelSignal;
   readonly sendProgress: SendProgress;
+  /** Who asks: an authenticated HTTP caller's name (a token's name, a JWT's subject); absent over stdio. */
+  readonly caller?: string | undefined;
+  /** The client's session (HTTP): whose rate limit applies when no caller is known. */
+  readonly session?: string | undefined;
 }
 
 /** What the lane serves, and how. */
@@ -33,6 +38,18 @@ interface RawSending {
 const sendsRaw = (transport: Transport): transport is Transport & RawSending => typeof (transport as Partial<RawSending>).sendRaw === 'function';
 
 type Json = Record<string, unknown>;
+
+/**
+ * Who sends a message, as the transport knows it: the caller an HTTP authenticator put in `authInfo.extra.caller`
+ * (a token's name, a JWT's subject), and the session id.
+ */
+export const identityOf = (authInfo: AuthInfo | undefined, sessionId: string | undefined): { caller?: string; session?: string } => {
+  const caller = authInfo?.extra?.['caller'];
+  return {
+    ...(typeof caller === 'string' ? { caller } : {}),
+    ...(sessionId !== undefined ? { session: sessionId } : {}),
+  };
+};
 
 /** The cancellation of one call on the lane: an abort signal without the EventTarget (and its cost) behind one. */
 class CallCancellation implements CancelSignal {
@@ -84,7 +101,7 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
     return transport.send({ jsonrpc: '2.0', id, result: result as Json }, { relatedRequestId: id });
   };
 
-  const serve = async (id: RequestId, params: Json): Promise<void> => {
+  const serve = async (id: RequestId, params: Json, extra: MessageExtraInfo | undefined): Promise<void> => {
     const cancellation = new CallCancellation();
     inFlight.set(id, cancellation);
     try {
@@ -96,6 +113,7 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
         progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
         signal: cancellation,
         sendProgress: (progress) => transport.send({ jsonrpc: '2.0', method: 'notifications/progress', params: progress }, { relatedRequestId: id }),
+        ...identityOf(extra?.authInfo, transport.sessionId),
       });
       if (!cancellation.aborted) await reply(id, result);
     } catch (error) {
@@ -108,7 +126,7 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
   transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
     const { method, params, id } = message as { method?: unknown; params?: unknown; id?: RequestId };
     if (method === 'tools/call' && id !== undefined && isObject(params) && typeof params['name'] === 'string' && lane.takes(params['name'])) {
-      void serve(id, params);
+      void serve(id, params, extra);
       return;
     }
     if (method === 'notifications/cancelled' && isObject(params)) {

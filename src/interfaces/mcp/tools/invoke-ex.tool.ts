@@ -37,6 +37,7 @@ const run = async (args: Input, context: ToolContext, withStages: boolean) => {
       arguments: args.arguments,
       timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000,
       correlationId,
+      caller: context.caller,
       signal,
       maxRetries: args.max_retries,
       retryOnError: args.retry_on_error,

@@ -30,7 +30,7 @@ export const registryInvoke = defineTool({
     const accepted = acceptToolArguments(args);
     return accepted === undefined ? undefined : { provider, tool, arguments: accepted, timeout };
   },
-  handler: async (input, { app, correlationId, signal, progress }) => {
+  handler: async (input, { app, correlationId, caller, signal, progress }) => {
     let relayed: Promise<void> | undefined;
     const result = await app.invoke({
       provider: input.provider,
@@ -38,6 +38,7 @@ export const registryInvoke = defineTool({
       arguments: input.arguments,
       timeoutMs: input.timeout === undefined ? undefined : input.timeout * 1000,
       correlationId,
+      caller,
       signal,
       // The provider's own progress is relayed as it sent it, under the caller's token.
       onProgress: progress ? (u) => void (relayed = progress(u.progress, u.total, u.message).catch(() => undefined)) : undefined,
