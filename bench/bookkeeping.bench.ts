@@ -71,6 +71,15 @@ export async function benchBookkeeping(calls = 20_000) {
       retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 },
       rateLimit: { rps: 1e9, burst: 1e9 },
       limits: { maxMessageBytes: 8 * 1024 * 1024, maxResultBytes: 8 * 1024 * 1024 },
+      http: {
+        host: '127.0.0.1',
+        port: 0,
+        sessionIdleMs: 600_000,
+        shutdownGraceMs: 10_000,
+        maxBodyBytes: 8 * 1024 * 1024,
+        allowedOrigins: [],
+        metricsAuth: false,
+      },
     },
     { runtime: instantRuntime, logger: silent },
   );

@@ -37,6 +37,34 @@ export interface LimitsConfig {
   readonly maxResultBytes: number;
 }
 
+/** A bearer token a client may present over HTTP; `name` is what the audit trail records. */
+export interface BearerToken {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** HTTP mode (`serve --http`): where it listens, its limits, and who may call it. */
+export interface HttpConfig {
+  readonly host: string;
+  /** 0 picks a free port (logged). */
+  readonly port: number;
+  /** A session without a request for this long is closed. */
+  readonly sessionIdleMs: number;
+  /** On SIGTERM, in-flight calls get this long to finish. */
+  readonly shutdownGraceMs: number;
+  /** A request body over this is refused with 413. */
+  readonly maxBodyBytes: number;
+  /** Browser origins allowed to call (an Origin header outside them is refused with 403). */
+  readonly allowedOrigins: readonly string[];
+  /** Whether /metrics asks for the same credentials as /mcp. */
+  readonly metricsAuth: boolean;
+  /** Absent: no authentication (allowed on a loopback address only). */
+  readonly auth?: {
+    readonly tokens: readonly BearerToken[];
+    readonly jwt?: { readonly issuer: string; readonly audience: string; readonly jwksUrl: string };
+  };
+}
+
 /** The hangar's whole configuration after validation; every path in it is absolute. */
 export interface HangarConfig {
   /** Absolute path of the file this came from (or a description for built-in defaults). */
@@ -47,6 +75,7 @@ export interface HangarConfig {
   readonly providers: ReadonlyMap<ProviderId, ProviderConfig>;
   readonly retry: RetryConfig;
   readonly limits: LimitsConfig;
+  readonly http: HttpConfig;
   /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;
 }

@@ -29,4 +29,13 @@ export const hangarConfig = (dbPath: string, providers: Record<string, ProviderC
   retry: { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30000, jitter: 0.25 },
   rateLimit: { rps: 10, burst: 20 },
   limits: { maxMessageBytes: 8 * 1024 * 1024, maxResultBytes: 8 * 1024 * 1024 },
+  http: {
+    host: '127.0.0.1',
+    port: 0,
+    sessionIdleMs: 600_000,
+    shutdownGraceMs: 10_000,
+    maxBodyBytes: 8 * 1024 * 1024,
+    allowedOrigins: [],
+    metricsAuth: false,
+  },
 });

@@ -5,7 +5,7 @@ import { closestMatch } from '../../domain/shared/closest.js';
 export const ALL_MODES = ['subprocess', 'container', 'remote', 'group'] as const;
 export const SUPPORTED_MODES = ['subprocess'] as const;
 /** Top-level sections of the spec that this version refuses with a clear "not available" message. */
-export const UNAVAILABLE_SECTIONS = ['http', 'discovery', 'audit'] as const;
+export const UNAVAILABLE_SECTIONS = ['discovery', 'audit'] as const;
 
 /**
  * The rate limit when MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST are not set: per provider and tool. Sized
@@ -138,6 +138,42 @@ const limitsSchema = z.strictObject({
   max_result_bytes: boundedNumber({ int: true, gte: 1024, lte: 1024 * MIB }).default(DEFAULT_LIMITS.max_result_bytes),
 });
 
+/** HTTP mode's settings when the config sets none (SPEC section 8). */
+export const DEFAULT_HTTP = { host: '127.0.0.1', port: 8000, session_idle_s: 600, shutdown_grace_s: 10 } as const;
+
+const tokenSchema = z.union([
+  z.string().min(16, { error: 'a bearer token must be at least 16 characters' }),
+  z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, { error: 'a token name has 1-64 letters, digits, _ . @ or -' }),
+    value: z.string().min(16, { error: 'a bearer token must be at least 16 characters' }),
+  }),
+]);
+
+const httpSchema = z.strictObject({
+  host: z.string().min(1).default(DEFAULT_HTTP.host),
+  port: boundedNumber({ int: true, gte: 0, lte: 65535 }).default(DEFAULT_HTTP.port),
+  session_idle_s: boundedNumber({ gte: 1, lte: 86400 }).default(DEFAULT_HTTP.session_idle_s),
+  shutdown_grace_s: boundedNumber({ gte: 0, lte: 3600 }).default(DEFAULT_HTTP.shutdown_grace_s),
+  /** Default: limits.max_message_bytes. */
+  max_body_bytes: boundedNumber({ int: true, gte: 1024, lte: 1024 * MIB }).optional(),
+  /** Origins allowed besides none (requests without an Origin header are always allowed). */
+  allowed_origins: z.array(z.string().min(1)).default([]),
+  /** Whether /metrics asks for the same credentials as /mcp (default: open, like the health endpoints). */
+  metrics_auth: z.boolean().default(false),
+  auth: z
+    .strictObject({
+      tokens: z.array(tokenSchema).default([]),
+      jwt: z
+        .strictObject({
+          issuer: z.string().min(1),
+          audience: z.string().min(1),
+          jwks_url: z.url({ error: 'jwks_url must be a URL' }),
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
 /**
  * The config file's shape in YAML words (snake_case). Cross-field rules (provider ids, unavailable modes and
  * sections, duplicate tool names) live in `structural-checks.ts` so they run even when zod finds other problems.
@@ -152,6 +188,7 @@ export const configFileSchema = z.strictObject({
     .default({}),
   retry: retrySchema.default({ max_attempts: 3, initial_delay_ms: 1000, max_delay_ms: 30000, jitter: 0.25 }),
   limits: limitsSchema.default(DEFAULT_LIMITS),
+  http: httpSchema.default({ ...DEFAULT_HTTP, allowed_origins: [], metrics_auth: false }),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

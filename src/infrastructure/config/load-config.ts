@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { ConfigProblem, ConfigResult, HangarConfig, ProviderConfig, RateLimitConfig } from '../../application/config.js';
+import type { ConfigProblem, ConfigResult, HangarConfig, HttpConfig, ProviderConfig, RateLimitConfig } from '../../application/config.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import { providerId, type ProviderId } from '../../domain/shared/ids.js';
 import { DEFAULT_RATE_LIMIT, configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
@@ -126,6 +126,29 @@ interface Written {
   readonly expansions: readonly Expansion[];
 }
 
+const toHttpConfig = (file: ConfigFile): HttpConfig => {
+  const { http } = file;
+  const auth = http.auth;
+  return {
+    host: http.host,
+    port: http.port,
+    sessionIdleMs: http.session_idle_s * 1000,
+    shutdownGraceMs: http.shutdown_grace_s * 1000,
+    maxBodyBytes: http.max_body_bytes ?? file.limits.max_message_bytes,
+    allowedOrigins: http.allowed_origins,
+    metricsAuth: http.metrics_auth,
+    ...(auth === undefined
+      ? {}
+      : {
+          auth: {
+            // Plain strings are named token-1, token-2, ... in the audit trail, in the order written.
+            tokens: auth.tokens.map((token, i) => (typeof token === 'string' ? { name: `token-${i + 1}`, value: token } : token)),
+            ...(auth.jwt === undefined ? {} : { jwt: { issuer: auth.jwt.issuer, audience: auth.jwt.audience, jwksUrl: auth.jwt.jwks_url } }),
+          },
+        }),
+  };
+};
+
 const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written: Written, defaults: ConfigDefaults): Omit<HangarConfig, 'rateLimit'> => {
   const configDir = dirname(sourcePath);
   const override = env['MCP_DATABASE_PATH'];
@@ -140,6 +163,7 @@ const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written:
     eventStore: { path: resolve(configDir, storePath ?? defaults.storePath ?? 'data/hangar.db') },
     providers,
     limits: { maxMessageBytes: file.limits.max_message_bytes, maxResultBytes: file.limits.max_result_bytes },
+    http: toHttpConfig(file),
     retry: {
       maxAttempts: file.retry.max_attempts,
       initialDelayMs: file.retry.initial_delay_ms,

@@ -20,7 +20,7 @@ export const stripUnavailable = (raw: unknown): { readonly value: unknown; reado
     problems.push({
       path: [section],
       at: 'key',
-      message: `'${section}' is not available in this version of mcp-hangar (supported top-level keys: event_store, providers, retry, limits)`,
+      message: `'${section}' is not available in this version of mcp-hangar (supported top-level keys: event_store, providers, retry, limits, http)`,
     });
     delete value[section];
   }

@@ -212,7 +212,28 @@ describe('loadConfig: each kind of problem names its path and line', () => {
   });
 
   it('refuses the spec sections this version does not have as "not available"', () => {
-    only(problems('http: { port: 8000 }\n'), 'http', 1, /^'http' is not available in this version of mcp-hangar/);
+    only(problems('discovery: { enabled: true }\n'), 'discovery', 1, /^'discovery' is not available in this version of mcp-hangar/);
+  });
+
+  it('reads the http section with its defaults, names plain tokens, and checks what it holds', () => {
+    const loaded = loadConfig(writeConfig('http:\n  port: 9000\n  auth:\n    tokens: ["0123456789abcdef", { name: ci, value: "fedcba9876543210" }]\n'), {});
+    assert.ok(loaded.ok);
+    assert.deepEqual(loaded.config.http, {
+      host: '127.0.0.1',
+      port: 9000,
+      sessionIdleMs: 600_000,
+      shutdownGraceMs: 10_000,
+      maxBodyBytes: 8 * 1024 * 1024,
+      allowedOrigins: [],
+      metricsAuth: false,
+      auth: {
+        tokens: [
+          { name: 'token-1', value: '0123456789abcdef' },
+          { name: 'ci', value: 'fedcba9876543210' },
+        ],
+      },
+    });
+    only(problems('http:\n  auth:\n    tokens: [short]\n'), 'http.auth.tokens[0]', 3, /at least 16 characters/);
   });
 
   it('refuses a command that is a string, empty, or missing', () => {
