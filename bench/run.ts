@@ -4,6 +4,7 @@
  */
 import { benchBoot500, medianAndRange } from './boot.bench.js';
 import { benchBookkeeping } from './bookkeeping.bench.js';
+import { benchHttp } from './http.bench.js';
 import { benchEventStore } from './event-store.bench.js';
 import {
   BYTE_RELAY,
@@ -287,16 +288,26 @@ const boot500 = async () => {
   row('  processes the hangar spawned', '', String(Math.max(...rounds.map((r) => r.spawned))), '', 'none');
 };
 
+const http = async () => {
+  const f = await benchHttp(WARM_CALLS);
+  row('HTTP warm call p50 (ms)', f.p50.direct, f.p50.hangar, `+${((f.p50.hangar - f.p50.direct) * 1000).toFixed(0)} µs`, '≤ +250 µs');
+  row('HTTP warm call p99 (ms)', f.p99.direct, f.p99.hangar, `${(f.p99.hangar / f.p99.direct).toFixed(2)}×`, '');
+  row('HTTP 16 in flight (calls/s)', f.perSecond.direct, f.perSecond.hangar, `${(f.perSecond.hangar / f.perSecond.direct).toFixed(2)}×`, '≥ 0.9×');
+  row('HTTP sessions held (stops at 4000)', '', f.sessions, '', '4000');
+  row('  resident memory per session (KB)', '', f.rssPerSessionKb, '', '');
+};
+
 const store = async () => {
   const figures = await benchEventStore();
   row('durable ToolInvoked appends/s', '', figures.appendsPerSecond, '', '≥ 20000');
   row('durable ToolInvoked appends/s, 16 per turn', '', figures.batchedAppendsPerSecond, '', '');
 };
 
-// BENCH_ONLY=warm,cold,boot,boot500,store,bookkeeping runs a subset.
-const only = new Set((process.env['BENCH_ONLY'] ?? 'warm,cold,boot,boot500,store,bookkeeping').split(','));
+// BENCH_ONLY=warm,cold,http,boot,boot500,store,bookkeeping runs a subset.
+const only = new Set((process.env['BENCH_ONLY'] ?? 'warm,cold,http,boot,boot500,store,bookkeeping').split(','));
 if (only.has('warm')) await warmCalls();
 if (only.has('cold')) await coldStart();
+if (only.has('http')) await http();
 if (only.has('boot')) await boot();
 if (only.has('boot500')) await boot500();
 if (only.has('store')) await store();
