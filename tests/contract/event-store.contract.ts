@@ -224,14 +224,14 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         assert.deepEqual(await store.verifyChain(), { ok: true, count: 3 });
       }));
 
-    it('round-trips metadata: occurredAt, correlationId, causationId; absent ids stay absent', () =>
+    it('round-trips metadata: occurredAt, correlationId, causationId, caller; absent ids stay absent', () =>
       withStore(async ({ store }) => {
         const appended = [
-          ...(await store.append('provider-a', [started], 0, meta(5, { correlationId: 'corr-1', causationId: 'cause-1' }))),
+          ...(await store.append('provider-a', [started], 0, meta(5, { correlationId: 'corr-1', causationId: 'cause-1', caller: 'ci-bot' }))),
           ...(await store.append('provider-a', [stopped], 1, { occurredAt: at(6), correlationId: undefined })),
         ];
         const read = await store.readStream('provider-a');
-        assert.deepEqual(read[0]?.metadata, { occurredAt: at(5), correlationId: 'corr-1', causationId: 'cause-1' });
+        assert.deepEqual(read[0]?.metadata, { occurredAt: at(5), correlationId: 'corr-1', causationId: 'cause-1', caller: 'ci-bot' });
         assert.deepEqual(read[1]?.metadata, { occurredAt: at(6) });
         assert.deepEqual(appended, read, 'append returns what a read returns');
       }));

@@ -43,7 +43,7 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
     if (requested.events.length > 0) return;
     // Recorded as running, yet no process of this hangar runs it: a record of its end was lost (the store
     // refused a write). Close that chapter so the provider can start again.
-    logger.warn('provider recorded as running without a process; closing that record', { provider: id });
+    logger.warn('provider recorded as running without a process; closing that record', { provider: id, ...context });
     await providers.execute(id, { type: 'StopProvider', reason: 'hangar_restart' }, context);
     await providers.execute(id, { type: 'RequestStart', reason, nowMs: clock.now() }, context);
   };

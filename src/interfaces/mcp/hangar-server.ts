@@ -101,7 +101,12 @@ const serveCall = async (app: Application, call: RegistryCall, logger: Logger): 
     return await tool.handler(input, context);
   } catch (error) {
     if (isDomainError(error)) return errorResult(error, correlationId);
-    logger.error('registry tool failed unexpectedly', { tool: call.name, correlationId, error: error instanceof Error ? error.stack : String(error) });
+    logger.error('registry tool failed unexpectedly', {
+      tool: call.name,
+      correlationId,
+      ...(call.caller === undefined ? {} : { caller: call.caller }),
+      error: error instanceof Error ? error.stack : String(error),
+    });
     return errorResult(
       new DomainError('INTERNAL_ERROR', `internal error in ${call.name}: ${error instanceof Error ? error.message : String(error)}`),
       correlationId,

@@ -117,7 +117,11 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
       });
       if (!cancellation.aborted) await reply(id, result);
     } catch (error) {
-      lane.logger.warn('could not answer a tool call', { id, error: error instanceof Error ? error.message : String(error) });
+      lane.logger.warn('could not answer a tool call', {
+        id,
+        ...identityOf(extra?.authInfo, transport.sessionId),
+        error: error instanceof Error ? error.message : String(error),
+      });
     } finally {
       inFlight.delete(id);
     }

@@ -101,6 +101,8 @@ export const historyEntryDto = (e: HistoryEntry) => ({
   type: e.type,
   occurred_at: e.metadata.occurredAt,
   correlation_id: e.metadata.correlationId ?? null,
+  // Who asked, when an authenticated HTTP caller did (absent over stdio and for the hangar's own acts).
+  ...(e.metadata.caller === undefined ? {} : { caller: e.metadata.caller }),
   data: e.data,
 });
 
