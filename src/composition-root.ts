@@ -34,6 +34,8 @@ import { FileInstanceLeases } from './infrastructure/instances/file-instance-lea
 import { MemoryInstanceLeases } from './infrastructure/instances/memory-instance-leases.js';
 import { createLogger } from './infrastructure/logging/pino-logger.js';
 import { RxjsEventBus } from './infrastructure/messaging/rxjs-event-bus.js';
+import type * as MetricsModuleExports from './infrastructure/metrics/prometheus-metrics.js';
+import type { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
 import { endOrphanedProviderProcesses } from './infrastructure/runtime/process/proc-sweep.js';
@@ -50,6 +52,11 @@ export interface Hangar {
   readonly store: EventStore<HangarEvent>;
   /** This hangar's seat in the event store. */
   readonly instance: InstanceId;
+  /**
+   * Prometheus metrics (a projection of this process's events, following the bus from before the instance
+   * opened), when asked for with `metrics: true`; undefined otherwise (stdio mode never loads prom-client).
+   */
+  readonly metrics: PrometheusMetrics | undefined;
   /** Stops every provider (ProviderStopped{shutdown}), records InstanceStopped, gives up the seat, closes the store. Idempotent. */
   shutdown(): Promise<void>;
   /** Runs one idle sweep now (the scheduler runs it periodically). */
@@ -73,7 +80,12 @@ export interface Overrides {
   readonly healthPingTimeoutMs?: number;
   /** Whether closing the hangar closes the store (default true). */
   readonly closeStore?: boolean;
+  /** Build the Prometheus metrics (`Hangar.metrics`; HTTP mode). Default false: prom-client is then never loaded. */
+  readonly metrics?: boolean;
 }
+
+/** The metrics module, loaded only when metrics are asked for: stdio mode does not pay for prom-client. */
+type MetricsModule = typeof MetricsModuleExports;
 
 /**
  * The longest line the hangar reads from a provider: room for a tool list or a result over the limit to be
@@ -221,11 +233,15 @@ const openSeat = async (
   store: EventStore<HangarEvent>,
   leases: InstanceLeases,
   overrides: Overrides,
-): Promise<{ readonly c: Container; readonly unsubscribe: () => void }> => {
+  metricsModule: MetricsModule | undefined,
+): Promise<Opened> => {
   const c = buildContainer(config, seat.instance, store, overrides);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
   const unsubscribe = await catalog.start(store, bus);
+  // Subscribed after the catalog (so that it reads the catalog with each event folded) and before the
+  // instance opens (so that it counts every event this process commits, from InstanceStarted on).
+  const metrics = metricsModule?.createPrometheusMetrics({ instance: seat.instance, bus, catalog, rateLimiter: c.get<RateLimiter>(T.RateLimiter) });
   const providers = c.get<ProviderCommands>(T.Providers);
   const handlerDeps = { store, bus, clock: c.get<Clock>(T.Clock) };
   const open = openInstance({
@@ -237,9 +253,21 @@ const openSeat = async (
     leases,
     support: { hasher: c.get(T.Hasher), logger: c.get<Logger>(T.Logger) },
   });
-  await open(seat, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
-  return { c, unsubscribe };
+  try {
+    await open(seat, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
+  } catch (error) {
+    metrics?.close();
+    unsubscribe();
+    throw error;
+  }
+  return { c, unsubscribe, metrics };
 };
+
+interface Opened {
+  readonly c: Container;
+  readonly unsubscribe: () => void;
+  readonly metrics: PrometheusMetrics | undefined;
+}
 
 /**
  * Claims a seat in the event store, rebuilds the read model, opens the instance (closing what dead
@@ -250,16 +278,17 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
   const leases = overrides.leases ?? (overrides.store ? new MemoryInstanceLeases() : FileInstanceLeases.beside(config.eventStore.path));
   // Claim a seat first, so that the container is built for this instance; on any failure give it all back.
   let seat: InstanceLease | undefined;
-  let opened: { readonly c: Container; readonly unsubscribe: () => void };
+  let opened: Opened;
   try {
+    const metricsModule = overrides.metrics === true ? await import('./infrastructure/metrics/prometheus-metrics.js') : undefined;
     seat = await leases.claim();
-    opened = await openSeat(config, seat, store, leases, overrides);
+    opened = await openSeat(config, seat, store, leases, overrides, metricsModule);
   } catch (error) {
     await seat?.release();
     if (overrides.closeStore !== false) await store.close();
     throw error;
   }
-  const { c, unsubscribe } = opened;
+  const { c, unsubscribe, metrics } = opened;
   const logger = c.get<Logger>(T.Logger);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   if (overrides.runtime === undefined) endLeftovers(logger);
@@ -280,6 +309,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
     logger,
     store,
     instance: seat.instance,
+    metrics,
     sweepIdle,
     sweepHealth: health.sweep,
     shutdown() {
@@ -295,6 +325,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
           .execute(seat.instance, { type: 'StopInstance' })
           .catch((e: unknown) => logger.error('could not record the instance stop', { error: String(e) }));
         unsubscribe();
+        metrics?.close();
         await seat.release();
         if (overrides.closeStore !== false) await store.close();
       })();

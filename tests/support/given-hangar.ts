@@ -97,6 +97,7 @@ export const givenHangar = async (given: Given) => {
     clock,
     scheduler,
     store,
+    bus,
     catalog,
     providers,
     live,
