@@ -172,9 +172,12 @@ program
         process.exit(2);
       }
     }
-    const [{ createLogger }, { storeProblem }] = await Promise.all([
+    // The stdio modules load before the boot starts, so that stdio serves initialize while the registry boots.
+    const [{ createLogger }, { storeProblem }, stdio, lineTransport] = await Promise.all([
       import('./infrastructure/logging/pino-logger.js'),
       import('./infrastructure/persistence/sqlite/check-store.js'),
+      http ? undefined : import('./interfaces/mcp/stdio.js'),
+      http ? undefined : import('./infrastructure/jsonrpc/stdio-server-transport.js'),
     ]);
     const bundled = isBundled(config);
     if (bundled) process.stderr.write(`${servingBundled(config)}\n`);
@@ -205,10 +208,9 @@ program
       });
       return;
     }
-    const [{ serveStdio }, { StdioServerLineTransport }] = await Promise.all([
-      import('./interfaces/mcp/stdio.js'),
-      import('./infrastructure/jsonrpc/stdio-server-transport.js'),
-    ]);
+    if (stdio === undefined || lineTransport === undefined) return;
+    const { serveStdio } = stdio;
+    const { StdioServerLineTransport } = lineTransport;
     await serveStdio(hangar, logger, VERSION, new StdioServerLineTransport({ maxMessageBytes: config.limits.maxMessageBytes, logger }));
   });
 
