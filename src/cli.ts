@@ -111,17 +111,73 @@ program.hook('preSubcommand', async (_program, command) => {
   });
 });
 
+const portNumber = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535 (0 picks a free port)');
+  return n;
+};
+
+interface ServeOptions {
+  config?: string;
+  http?: boolean;
+  host?: string;
+  port?: number;
+}
+
+/**
+ * Where HTTP mode listens: the flags, else MCP_HTTP_HOST / MCP_HTTP_PORT, else the config's `http.host` /
+ * `http.port` (default 127.0.0.1:8000). A bad MCP_HTTP_PORT exits 2.
+ */
+const httpAddress = (options: ServeOptions, config: HangarConfig): { host: string; port: number } => {
+  const envPort = process.env['MCP_HTTP_PORT'];
+  let port = config.http.port;
+  if (options.port !== undefined) port = options.port;
+  else if (envPort !== undefined && envPort !== '') {
+    try {
+      port = portNumber(envPort);
+    } catch {
+      process.stderr.write(`mcp-hangar: MCP_HTTP_PORT=${envPort} is not a port number (0-65535; 0 picks a free port)\n`);
+      process.exit(2);
+    }
+  }
+  const host = options.host ?? (process.env['MCP_HTTP_HOST'] || undefined) ?? config.http.host;
+  return { host, port };
+};
+
 program
   .command('serve', { isDefault: true })
-  .description('serve the hangar over stdio (the MCP client starts this command)')
+  .description('serve the hangar over stdio (the MCP client starts this command), or over HTTP with --http')
   .option(configOption, configHelp)
-  .action(async (options: { config?: string }) => {
+  .option('--http', 'serve over HTTP (Streamable HTTP at /mcp, HTTP+SSE at /sse) instead of stdio; also MCP_MODE=http')
+  .option('--host <host>', 'HTTP mode: the address to bind (default: $MCP_HTTP_HOST, http.host, 127.0.0.1)')
+  .option('--port <port>', 'HTTP mode: the port (default: $MCP_HTTP_PORT, http.port, 8000; 0 picks a free one)', portNumber)
+  .action(async (options: ServeOptions) => {
     const config = configFrom(options);
-    const [{ createLogger }, { serveStdio }, { StdioServerLineTransport }, { storeProblem }] = await Promise.all([
+    const http = options.http === true || process.env['MCP_MODE']?.toLowerCase() === 'http';
+    const httpModule = http ? await import('./interfaces/http/http-server.js') : undefined;
+    const address = http ? httpAddress(options, config) : undefined;
+    if (httpModule !== undefined && address !== undefined) {
+      const { isLoopback, authConfigured } = httpModule;
+      if (!isLoopback(address.host) && !authConfigured(config.http)) {
+        process.stderr.write(
+          [
+            `mcp-hangar: refusing to serve HTTP on ${address.host} without authentication: anyone who can reach it could start and call every provider.`,
+            'Bind a loopback address (--host 127.0.0.1, the default) and put a reverse proxy in front, or turn authentication on in the config:',
+            '  http:',
+            '    auth:',
+            '      tokens: [{ name: alice, value: "${ALICE_TOKEN}" }]   # bearer tokens, 16+ characters',
+            '      # or jwt: { issuer: ..., audience: ..., jwks_url: ... }',
+          ].join('\n') + '\n',
+        );
+        process.exit(2);
+      }
+    }
+    // The stdio modules load before the boot starts, so that stdio serves initialize while the registry boots.
+    const [{ createLogger }, { storeProblem }, stdio, lineTransport] = await Promise.all([
       import('./infrastructure/logging/pino-logger.js'),
-      import('./interfaces/mcp/stdio.js'),
-      import('./infrastructure/jsonrpc/stdio-server-transport.js'),
       import('./infrastructure/persistence/sqlite/check-store.js'),
+      http ? undefined : import('./interfaces/mcp/stdio.js'),
+      http ? undefined : import('./infrastructure/jsonrpc/stdio-server-transport.js'),
     ]);
     const bundled = isBundled(config);
     if (bundled) process.stderr.write(`${servingBundled(config)}\n`);
@@ -137,6 +193,24 @@ program
       logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });
       process.exit(1);
     });
+    if (httpModule !== undefined && address !== undefined) {
+      const { serveHttp, authConfigured } = httpModule;
+      // Hooks for the metrics and authentication modules: `metrics`, `authenticate` and `wellKnown` are
+      // passed here once they exist. Until then a config that asks for authentication is refused (fail closed).
+      if (authConfigured(config.http)) {
+        process.stderr.write('mcp-hangar: http.auth is configured but this build has no authenticator yet; remove http.auth to serve on a loopback address\n');
+        process.exit(2);
+      }
+      await serveHttp(hangar, { config: { ...config.http, ...address }, logger, version: VERSION }).catch((error: unknown) => {
+        logger.error('could not listen', { host: address.host, port: address.port, error: error instanceof Error ? error.message : String(error) });
+        process.stderr.write(`mcp-hangar: could not listen on ${address.host}:${address.port}: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      });
+      return;
+    }
+    if (stdio === undefined || lineTransport === undefined) return;
+    const { serveStdio } = stdio;
+    const { StdioServerLineTransport } = lineTransport;
     await serveStdio(hangar, logger, VERSION, new StdioServerLineTransport({ maxMessageBytes: config.limits.maxMessageBytes, logger }));
   });
 

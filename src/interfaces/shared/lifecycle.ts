@@ -7,9 +7,12 @@ export interface Servable {
   shutdown(): Promise<void>;
 }
 
-/** One serving process's end, shared by every serve mode (stdio today, HTTP next). */
+/** One serving process's end, shared by every serve mode (stdio, HTTP). */
 export interface ServeLifecycle {
-  /** Runs `close` first when the process ends (a transport stops taking messages). */
+  /**
+   * Runs `close` first when the process ends (a transport stops taking messages; over HTTP it also lets the
+   * calls in flight finish, within the shutdown grace), before the hangar shuts down.
+   */
   onClose(close: () => Promise<void>): void;
   /**
    * Ends the process in order, once: a boot under way finishes first, then the transports close, the hangar
@@ -18,9 +21,13 @@ export interface ServeLifecycle {
   end(why: string): void;
 }
 
+/** The exit code of a process ended at once by a second signal during its orderly shutdown (128 + SIGINT). */
+export const FORCED_EXIT_CODE = 130;
+
 /**
  * Signal handling and process exit for a serving hangar. SIGINT, SIGTERM and SIGHUP, and whatever a
- * transport reports as its own end (stdin closed), all lead to the same orderly shutdown.
+ * transport reports as its own end (stdin closed), all lead to the same orderly shutdown. A second signal
+ * while it runs ends the process at once (exit 130), in case something in it hangs.
  */
 export const serveLifecycle = (booting: Promise<Servable>, logger: Logger): ServeLifecycle => {
   const closers: (() => Promise<void>)[] = [];
@@ -44,6 +51,13 @@ export const serveLifecycle = (booting: Promise<Servable>, logger: Logger): Serv
       process.exit(0);
     })();
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => end(signal));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+    process.on(signal, () => {
+      if (ending) {
+        logger.warn('second signal during shutdown: exiting at once', { signal });
+        process.exit(FORCED_EXIT_CODE);
+      }
+      end(signal);
+    });
   return { onClose: (close) => void closers.push(close), end };
 };
