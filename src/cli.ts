@@ -188,20 +188,27 @@ program
       process.exit(1);
     }
     const logger = createLogger();
-    const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger }));
+    const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger, metrics: http }));
     hangar.catch((error: unknown) => {
       logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });
       process.exit(1);
     });
     if (httpModule !== undefined && address !== undefined) {
-      const { serveHttp, authConfigured } = httpModule;
-      // Hooks for the metrics and authentication modules: `metrics`, `authenticate` and `wellKnown` are
-      // passed here once they exist. Until then a config that asks for authentication is refused (fail closed).
-      if (authConfigured(config.http)) {
-        process.stderr.write('mcp-hangar: http.auth is configured but this build has no authenticator yet; remove http.auth to serve on a loopback address\n');
-        process.exit(2);
-      }
-      await serveHttp(hangar, { config: { ...config.http, ...address }, logger, version: VERSION }).catch((error: unknown) => {
+      const { serveHttp, authConfigured, mcpUrl } = httpModule;
+      const [{ createAuthenticator }, { bootingMetrics }] = await Promise.all([
+        import('./interfaces/http/auth.js'),
+        import('./interfaces/http/booting-metrics.js'),
+      ]);
+      // The resource clients call, as the OAuth protected-resource metadata names it: the address listened on.
+      const auth =
+        config.http.auth !== undefined && authConfigured(config.http)
+          ? createAuthenticator(config.http.auth, { resourceUrl: mcpUrl(address.host, address.port), logger })
+          : undefined;
+      const hooks = {
+        metrics: bootingMetrics(hangar.then((h) => h.metrics)),
+        ...(auth === undefined ? {} : { authenticate: auth.authenticate, ...(auth.wellKnown === undefined ? {} : { wellKnown: auth.wellKnown }) }),
+      };
+      await serveHttp(hangar, { config: { ...config.http, ...address }, logger, version: VERSION, ...hooks }).catch((error: unknown) => {
         logger.error('could not listen', { host: address.host, port: address.port, error: error instanceof Error ? error.message : String(error) });
         process.stderr.write(`mcp-hangar: could not listen on ${address.host}:${address.port}: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(1);

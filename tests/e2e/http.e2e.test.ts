@@ -1,60 +1,12 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { FAULTY_SERVER, HANGAR_MAIN, MATH_SERVER, UNLIMITED, eventually, tempDir, writeConfig, type CallResult } from '../support/hangar-harness.js';
+import { FAULTY_SERVER, HANGAR_MAIN, MATH_SERVER, eventually, tempDir, writeConfig, type CallResult } from '../support/hangar-harness.js';
+import { ENV, connect, startHttp, type HttpHangar, type Kind } from '../support/http-hangar.js';
 
-interface HttpHangar {
-  readonly child: ChildProcess;
-  /** http://127.0.0.1:PORT (no path). */
-  readonly base: string;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-const ENV = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_LOG_LEVEL: 'info', ...UNLIMITED };
-
-/** Spawns the built hangar in HTTP mode on a free port; resolves once it printed its URL. */
-const startHttp = async (configPath: string, args: string[] = [], env: Record<string, string> = {}): Promise<HttpHangar> => {
-  const child = spawn(process.execPath, [HANGAR_MAIN, 'serve', '--http', '--port', '0', '-c', configPath, ...args], {
-    env: { ...ENV, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  const base = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const found = /serving MCP over HTTP at (http:\/\/[^\s]+)\/mcp/.exec(stderr);
-      if (found?.[1] !== undefined) resolve(found[1]);
-    });
-    void exited.then((code) => reject(new Error(`the hangar exited (${code}) before listening:\n${stderr}`)));
-  });
-  return {
-    child,
-    base,
-    exited,
-    stderr: () => stderr,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-};
-
-type Kind = 'streamable' | 'sse';
-const connect = async (hangar: HttpHangar, kind: Kind): Promise<Client> => {
-  const client = new Client({ name: `http-e2e-${kind}`, version: '1.0.0' });
-  await client.connect(
-    kind === 'streamable' ? new StreamableHTTPClientTransport(new URL(`${hangar.base}/mcp`)) : new SSEClientTransport(new URL(`${hangar.base}/sse`)),
-  );
-  return client;
-};
 const call = async (client: Client, name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as CallResult;
 const historyTypes = async (client: Client, provider: string, types?: string[]) =>
   (
@@ -182,7 +134,9 @@ describe('mcp-hangar over HTTP (Streamable HTTP and HTTP+SSE)', { timeout: 120_0
     assert.equal(big.status, 413);
     const foreign = await fetch(`${hangar.base}/mcp`, { method: 'POST', headers: { ...MCP_HEADERS, origin: 'http://evil.example' }, body: INIT });
     assert.equal(foreign.status, 403);
-    assert.equal((await fetch(`${hangar.base}/metrics`)).status, 404, 'no metrics module wired');
+    const metrics = await fetch(`${hangar.base}/metrics`);
+    assert.equal(metrics.status, 200, 'metrics are open by default, like health');
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
   });
 
   it('ends a session on DELETE', async () => {
