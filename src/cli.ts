@@ -157,8 +157,8 @@ program
     const httpModule = http ? await import('./interfaces/http/http-server.js') : undefined;
     const address = http ? httpAddress(options, config) : undefined;
     if (httpModule !== undefined && address !== undefined) {
-      const { isLoopback, authConfigured } = httpModule;
-      if (!isLoopback(address.host) && !authConfigured(config.http)) {
+      const { isLoopbackHost, authConfigured } = await import('./interfaces/http/auth-required.js');
+      if (!isLoopbackHost(address.host) && !authConfigured(config.http.auth)) {
         process.stderr.write(
           [
             `mcp-hangar: refusing to serve HTTP on ${address.host} without authentication: anyone who can reach it could start and call every provider.`,
@@ -194,14 +194,15 @@ program
       process.exit(1);
     });
     if (httpModule !== undefined && address !== undefined) {
-      const { serveHttp, authConfigured, mcpUrl } = httpModule;
+      const { serveHttp, mcpUrl } = httpModule;
+      const { authConfigured } = await import('./interfaces/http/auth-required.js');
       const [{ createAuthenticator }, { bootingMetrics }] = await Promise.all([
         import('./interfaces/http/auth.js'),
         import('./interfaces/http/booting-metrics.js'),
       ]);
       // The resource clients call, as the OAuth protected-resource metadata names it: the address listened on.
       const auth =
-        config.http.auth !== undefined && authConfigured(config.http)
+        config.http.auth !== undefined && authConfigured(config.http.auth)
           ? createAuthenticator(config.http.auth, { resourceUrl: mcpUrl(address.host, address.port), logger })
           : undefined;
       const hooks = {

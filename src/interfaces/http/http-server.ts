@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import type { Application } from '../../application/application.js';
 import type { HttpConfig } from '../../application/config.js';
 import type { Logger } from '../../application/ports/logger.js';
+import { isRequestId } from '../../infrastructure/jsonrpc/message-ids.js';
 import { createHangarServer, type HangarServer } from '../mcp/hangar-server.js';
+import type { LaneHandle } from '../mcp/tool-call-lane.js';
 import { serveLifecycle, type Servable } from '../shared/lifecycle.js';
 
 /** The metrics hook: /metrics renders it (404 without one); sessions opened and closed are reported to it. */
@@ -53,6 +55,8 @@ interface Session {
   lastActive: number;
   /** The client's requests not answered yet: a session with one is never idle, and shutdown waits for them. */
   readonly pending: Set<RequestId>;
+  /** The lean lane on its transport, for the calls answered directly (see answeredDirectly). */
+  lane?: LaneHandle;
 }
 
 /** The hangar's HTTP face: an express app, its sessions, and the steps of its shutdown. */
@@ -192,6 +196,39 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     return true;
   };
 
+  /**
+   * The hot path over HTTP: a `tools/call` of a lane tool (registry_invoke), without a progress token, from
+   * a client that takes JSON, is answered here with one JSON response — no event stream, no pass through
+   * the SDK transport — written as the lane's response text (the provider's result byte for byte). Anything
+   * else goes to the transport. Its cancellation still arrives through the transport and reaches the lane.
+   */
+  const answeredDirectly = async (session: Session, req: Request, res: Response): Promise<boolean> => {
+    const message = req.body as { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: { _meta?: { progressToken?: unknown } } } | null;
+    if (req.method !== 'POST' || session.lane === undefined || message === null || typeof message !== 'object' || Array.isArray(message)) return false;
+    if (message.jsonrpc !== '2.0' || message.method !== 'tools/call' || !isRequestId(message.id) || message.params?._meta?.progressToken !== undefined)
+      return false;
+    if (!(req.headers.accept ?? '').includes('application/json')) return false;
+    const id = message.id;
+    const answering = session.lane.direct(id, message.params, (req as AuthedRequest).auth);
+    if (answering === undefined) return false;
+    session.pending.add(id);
+    let text: string | undefined;
+    try {
+      text = await answering;
+    } finally {
+      session.pending.delete(id);
+      session.lastActive = now();
+    }
+    // A call the client cancelled gets no JSON-RPC response (MCP); its HTTP request is ended empty.
+    if (text === undefined) res.status(202).end();
+    else
+      res
+        .status(200)
+        .set({ 'content-type': 'application/json', 'mcp-session-id': session.id ?? '' })
+        .end(text);
+    return true;
+  };
+
   const sessionNotFound = (res: Response): void => void res.status(404).json(rpcError(-32001, 'Session not found'));
 
   // --- routes -----------------------------------------------------------------------------------------------
@@ -225,6 +262,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
       const session = sessions.get(sessionId);
       if (session === undefined || session.kind !== 'streamable' || session.caller !== callerOf(req)) return sessionNotFound(res);
       session.lastActive = now();
+      if (await answeredDirectly(session, req, res)) return;
       await (session.transport as StreamableHTTPServerTransport).handleRequest(req, res, req.body);
       return;
     }
@@ -243,7 +281,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     const opened = newSession('streamable', transport, req);
     holder.session = opened;
     transport.onclose = () => unregister(opened);
-    await hangarServer.connect(transport);
+    opened.lane = await hangarServer.connect(transport);
     track(opened);
     await transport.handleRequest(req, res, req.body);
     // An initialize that did not open a session (refused by the transport) leaves nothing behind.
@@ -256,7 +294,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     const session = newSession('sse', transport, req);
     register(session, transport.sessionId);
     transport.onclose = () => unregister(session);
-    await hangarServer.connect(transport); // starts the event stream
+    session.lane = await hangarServer.connect(transport); // starts the event stream
     track(session);
   });
 
@@ -321,15 +359,6 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     },
   };
 };
-
-/** Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost): the only kind served without authentication. */
-export const isLoopback = (host: string): boolean => {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
-};
-
-/** Whether the config turns authentication on (bearer tokens or JWT). */
-export const authConfigured = (config: HttpConfig): boolean => config.auth !== undefined && (config.auth.tokens.length > 0 || config.auth.jwt !== undefined);
 
 /** The URL clients use for `host` and `port`. */
 export const mcpUrl = (host: string, port: number): string => `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`;

@@ -8,7 +8,7 @@ import type { ToolCallResult } from '../../application/ports/provider-runtime.js
 import { DomainError, isDomainError } from '../../domain/shared/errors.js';
 import { errorResult } from './error-result.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
-import { identityOf, serveToolCallLane, type RegistryCall } from './tool-call-lane.js';
+import { identityOf, serveToolCallLane, type LaneHandle, type RegistryCall } from './tool-call-lane.js';
 import { registryDetails } from './tools/details.tool.js';
 import { registryHistory } from './tools/history.tool.js';
 import { registryHealth } from './tools/health.tool.js';
@@ -117,7 +117,7 @@ const serveCall = async (app: Application, call: RegistryCall, logger: Logger): 
 /** The hangar's MCP server, ready to serve any number of transports (stdio; one per session over HTTP). */
 export interface HangarServer {
   /** Serves `transport` (its own SDK server for the protocol, the lean lane for the tool calls it takes) until it closes. */
-  connect(transport: Transport): Promise<void>;
+  connect(transport: Transport): Promise<LaneHandle>;
   /** Closes every transport still served. */
   close(): Promise<void>;
 }
@@ -161,7 +161,7 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
       servers.add(server);
       server.onclose = () => servers.delete(server);
       await server.connect(transport);
-      serveToolCallLane(transport, {
+      return serveToolCallLane(transport, {
         takes: (name) => laneTools.has(name),
         serve: (call) => (booted ? serveCall(booted, call, logger) : appReady.then((ready) => serveCall(ready, call, logger))),
         logger,

@@ -89,19 +89,33 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
  * It sits at the SDK `Transport` boundary (`onmessage` / `send`), so every transport (stdio, each HTTP
  * session) gets the same lane.
  */
-export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): void => {
+/** A lane installed on a transport, for a transport adapter that answers some calls itself (HTTP's JSON responses). */
+export interface LaneHandle {
+  /**
+   * Serves a `tools/call` the adapter took off the wire itself, when the lane takes it (undefined otherwise):
+   * the answer's JSON text (the provider's own result text when it was kept), or undefined when the client
+   * cancelled it meanwhile (MCP sends no response then). Its `notifications/cancelled` still arrives
+   * through the transport, and finds it.
+   */
+  direct(id: RequestId, params: unknown, authInfo: AuthInfo | undefined): Promise<string | undefined> | undefined;
+}
+
+/** The JSON text of a response carrying `result`: the provider's own text when it was kept. */
+const responseText = (id: RequestId, result: ToolCallResult): string =>
+  `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${jsonTextOf(result) ?? JSON.stringify(result)}}`;
+
+export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): LaneHandle => {
   const sdk = transport.onmessage;
   if (sdk === undefined) throw new Error('serveToolCallLane: connect the SDK server to the transport first');
   const inFlight = new Map<RequestId, CallCancellation>();
 
   const reply = (id: RequestId, result: ToolCallResult): Promise<void> => {
-    const text = jsonTextOf(result);
-    if (text !== undefined && sendsRaw(transport))
-      return transport.sendRaw(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${text}}`, { relatedRequestId: id });
+    if (jsonTextOf(result) !== undefined && sendsRaw(transport)) return transport.sendRaw(responseText(id, result), { relatedRequestId: id });
     return transport.send({ jsonrpc: '2.0', id, result: result as Json }, { relatedRequestId: id });
   };
 
-  const serve = async (id: RequestId, params: Json, extra: MessageExtraInfo | undefined): Promise<void> => {
+  /** Serves one call; resolves to its result, or undefined when it was cancelled meanwhile. Never rejects. */
+  const run = async (id: RequestId, params: Json, authInfo: AuthInfo | undefined): Promise<ToolCallResult | undefined> => {
     const cancellation = new CallCancellation();
     inFlight.set(id, cancellation);
     try {
@@ -113,23 +127,32 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
         progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
         signal: cancellation,
         sendProgress: (progress) => transport.send({ jsonrpc: '2.0', method: 'notifications/progress', params: progress }, { relatedRequestId: id }),
-        ...identityOf(extra?.authInfo, transport.sessionId),
+        ...identityOf(authInfo, transport.sessionId),
       });
-      if (!cancellation.aborted) await reply(id, result);
+      return cancellation.aborted ? undefined : result;
+    } finally {
+      inFlight.delete(id);
+    }
+  };
+
+  const serve = async (id: RequestId, params: Json, extra: MessageExtraInfo | undefined): Promise<void> => {
+    try {
+      const result = await run(id, params, extra?.authInfo);
+      if (result !== undefined) await reply(id, result);
     } catch (error) {
       lane.logger.warn('could not answer a tool call', {
         id,
         ...identityOf(extra?.authInfo, transport.sessionId),
         error: error instanceof Error ? error.message : String(error),
       });
-    } finally {
-      inFlight.delete(id);
     }
   };
 
+  const takes = (params: unknown): params is Json => isObject(params) && typeof params['name'] === 'string' && lane.takes(params['name']);
+
   transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
     const { method, params, id } = message as { method?: unknown; params?: unknown; id?: RequestId };
-    if (method === 'tools/call' && id !== undefined && isObject(params) && typeof params['name'] === 'string' && lane.takes(params['name'])) {
+    if (method === 'tools/call' && id !== undefined && takes(params)) {
       void serve(id, params, extra);
       return;
     }
@@ -141,5 +164,10 @@ export const serveToolCallLane = (transport: Transport, lane: ToolCallLane): voi
       }
     }
     sdk.call(transport, message, extra);
+  };
+
+  return {
+    direct: (id, params, authInfo) =>
+      takes(params) ? run(id, params, authInfo).then((result) => (result === undefined ? undefined : responseText(id, result))) : undefined,
   };
 };
