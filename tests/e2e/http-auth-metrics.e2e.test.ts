@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { MATH_SERVER, tempDir, writeConfig, type CallResult } from '../support/hangar-harness.js';
+import { MATH_SERVER, UNUSUAL_RESULTS_SERVER, tempDir, writeConfig, type CallResult } from '../support/hangar-harness.js';
 import { connect, startHttp, type HttpHangar } from '../support/http-hangar.js';
 
 const ALICE = 'alice-token-0123456789';
@@ -161,5 +161,37 @@ describe('HTTP mode with JWTs: verified against the JWKS the issuer serves', { t
     };
     assert.deepEqual(metadata.authorization_servers, [ISSUER]);
     assert.match(metadata.resource, /\/mcp$/);
+  });
+});
+
+describe('HTTP mode forwards a result byte for byte on the JSON path', { timeout: 60_000 }, () => {
+  const dir = tempDir();
+  let hangar: HttpHangar;
+  before(async () => {
+    const config = writeConfig(dir.path, `providers:\n  unusual:\n    command: [node, ${JSON.stringify(UNUSUAL_RESULTS_SERVER)}]\n`);
+    hangar = await startHttp(config);
+  });
+  after(async () => {
+    await hangar?.stop();
+    dir.remove();
+  });
+
+  it("answers registry_invoke with one JSON response holding the provider's digits as written", async () => {
+    const opened = await fetch(`${hangar.base}/mcp`, initialize());
+    const session = opened.headers.get('mcp-session-id') ?? '';
+    await opened.arrayBuffer();
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': session };
+    const call = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'registry_invoke', arguments: { provider: 'unusual', tool: 'big_numbers' } },
+    });
+    const answer = await fetch(`${hangar.base}/mcp`, { method: 'POST', headers, body: call });
+    assert.equal(answer.status, 200);
+    assert.match(answer.headers.get('content-type') ?? '', /^application\/json/);
+    const text = await answer.text();
+    for (const digits of ['9007199254740993', '-9007199254740993', '12345678901234567890'])
+      assert.ok(text.includes(digits), `${digits} in ${text.slice(0, 300)}`);
   });
 });
