@@ -27,6 +27,9 @@ import { PACKAGE_ROOT, VERSION } from './version.js';
 // `tools/list` while the registry is still booting, and `validate` never loads them at all.
 const records = async (path: string) => (await import('./records.js')).openRecords(path);
 
+/** HTTP requests a client may make per second, in multiples of the per-tool rate limit (MCP_RATE_LIMIT_RPS, _BURST). */
+const HTTP_REQUESTS_PER_TOOL_LIMIT = 10;
+
 const BUNDLED_CONFIG = fileURLToPath(new URL('config/hangar.yaml', PACKAGE_ROOT));
 
 /** Whether `config` is the bundled one, whose store lives in the user's data folder, never in the package. */
@@ -207,6 +210,8 @@ program
           : undefined;
       const hooks = {
         metrics: bootingMetrics(hangar.then((h) => h.metrics)),
+        // HTTP-level: ten times the per-tool limit, per client, so that one busy client cannot flood the others.
+        requestLimit: { rps: config.rateLimit.rps * HTTP_REQUESTS_PER_TOOL_LIMIT, burst: config.rateLimit.burst * HTTP_REQUESTS_PER_TOOL_LIMIT },
         ...(auth === undefined ? {} : { authenticate: auth.authenticate, ...(auth.wellKnown === undefined ? {} : { wellKnown: auth.wellKnown }) }),
       };
       await serveHttp(hangar, { config: { ...config.http, ...address }, logger, version: VERSION, ...hooks }).catch((error: unknown) => {

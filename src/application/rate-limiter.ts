@@ -1,5 +1,5 @@
 import { DomainError } from '../domain/shared/errors.js';
-import { takeToken, type TokenBucket } from '../domain/shared/token-bucket.js';
+import { refilledBy, takeToken, type TokenBucket } from '../domain/shared/token-bucket.js';
 import type { RateLimitConfig } from './config.js';
 import type { Clock } from './ports/clock.js';
 
@@ -12,11 +12,20 @@ export interface RateLimitStats {
   readonly keys: number;
 }
 
-/** Token buckets per key (a provider and tool, or an interface's own operation). Refuses with RATE_LIMITED and the time to wait. */
+/** Buckets kept before full ones are dropped (checked every PRUNE_EVERY takes). */
+const PRUNE_ABOVE = 1024;
+const PRUNE_EVERY = 1024;
+
+/**
+ * Token buckets per key (a provider and tool, or an interface's own operation; per caller or session over
+ * HTTP). Refuses with RATE_LIMITED and the time to wait. A bucket that has refilled is the same as none, so
+ * once there are many, full ones are dropped: keys of sessions long gone leave nothing behind.
+ */
 export class RateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
   private allowed = 0;
   private limited = 0;
+  private sincePrune = 0;
 
   constructor(
     private readonly limit: RateLimitConfig,
@@ -26,7 +35,9 @@ export class RateLimiter {
   /** Takes a token for `key`, or throws RATE_LIMITED. */
   take(key: string): void {
     if (this.limit.rps <= 0) return;
-    const taken = takeToken(this.buckets.get(key), this.clock.now(), this.limit.rps, this.limit.burst);
+    const now = this.clock.now();
+    if (++this.sincePrune >= PRUNE_EVERY && this.buckets.size > PRUNE_ABOVE) this.prune(now);
+    const taken = takeToken(this.buckets.get(key), now, this.limit.rps, this.limit.burst);
     this.buckets.set(key, taken.bucket);
     if (taken.allowed) {
       this.allowed++;
@@ -42,6 +53,11 @@ export class RateLimiter {
         hints: [`Wait ${taken.retryAfterMs} ms before calling again`],
       },
     );
+  }
+
+  private prune(now: number): void {
+    this.sincePrune = 0;
+    for (const [key, bucket] of this.buckets) if (refilledBy(bucket, now, this.limit.rps, this.limit.burst)) this.buckets.delete(key);
   }
 
   stats(): RateLimitStats {

@@ -195,3 +195,29 @@ describe('HTTP mode forwards a result byte for byte on the JSON path', { timeout
       assert.ok(text.includes(digits), `${digits} in ${text.slice(0, 300)}`);
   });
 });
+
+describe('HTTP mode refuses a client over its request rate with 429 and Retry-After', { timeout: 60_000 }, () => {
+  const dir = tempDir();
+  let hangar: HttpHangar;
+  before(async () => {
+    const config = writeConfig(dir.path, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`);
+    // Per tool: a burst of 1; at the HTTP level ten times that per client.
+    hangar = await startHttp(config, [], { MCP_RATE_LIMIT_RPS: '0.001', MCP_RATE_LIMIT_BURST: '1' });
+  });
+  after(async () => {
+    await hangar?.stop();
+    dir.remove();
+  });
+
+  it('serves ten requests of one client at once, refuses the eleventh, and keeps health open', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const response = await fetch(`${hangar.base}/mcp`, initialize());
+      statuses.push(response.status);
+      if (response.status === 429) assert.ok(Number(response.headers.get('retry-after')) >= 1, 'Retry-After in seconds');
+      await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [...Array.from({ length: 10 }, () => 200), 429]);
+    assert.equal((await fetch(`${hangar.base}/health/ready`)).status, 200);
+  });
+});

@@ -19,3 +19,7 @@ export const takeToken = (
   if (refilled >= 1) return { bucket: { tokens: refilled - 1, atMs: nowMs }, allowed: true, retryAfterMs: 0 };
   return { bucket: { tokens: refilled, atMs: nowMs }, allowed: false, retryAfterMs: Math.ceil(((1 - refilled) * 1000) / ratePerS) };
 };
+
+/** Whether a bucket last touched at `atMs` is full again at `nowMs`: it is then the same as no bucket at all. */
+export const refilledBy = (bucket: TokenBucket, nowMs: number, ratePerS: number, burst: number): boolean =>
+  bucket.tokens + (Math.max(0, nowMs - bucket.atMs) * ratePerS) / 1000 >= burst;

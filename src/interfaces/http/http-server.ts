@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Application } from '../../application/application.js';
-import type { HttpConfig } from '../../application/config.js';
+import type { HttpConfig, RateLimitConfig } from '../../application/config.js';
+import { RateLimiter } from '../../application/rate-limiter.js';
+import { isDomainError } from '../../domain/shared/errors.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { isRequestId } from '../../infrastructure/jsonrpc/message-ids.js';
 import { createHangarServer, type HangarServer } from '../mcp/hangar-server.js';
@@ -39,6 +41,12 @@ export interface HttpHangarOptions {
   readonly authenticate?: Authenticate | undefined;
   /** Served at /.well-known/oauth-protected-resource (and .../mcp) when given. */
   readonly wellKnown?: Record<string, unknown> | undefined;
+  /**
+   * Requests per second per client at the HTTP level (the caller, else the session, else the address): over it
+   * a request gets 429 with Retry-After. Absent or rps 0: no limit. The registry tools keep their own
+   * per-tool limit inside (RATE_LIMITED results).
+   */
+  readonly requestLimit?: RateLimitConfig | undefined;
   /** The clock of the idle sweep (milliseconds); tests move it. Default Date.now. */
   readonly now?: () => number;
   /** How often the idle sweep runs; default half the idle time, at most 30 s, at least 100 ms. 0: never by itself (call `sweep`). */
@@ -180,6 +188,27 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     );
   };
 
+  const requests = options.requestLimit === undefined ? undefined : new RateLimiter(options.requestLimit, { now });
+
+  /** HTTP-level refusals: a client over `requestLimit` gets 429 with the seconds to wait. */
+  const limited: RequestHandler = (req, res, next) => {
+    if (requests === undefined) return next();
+    const owner =
+      callerOf(req) ?? req.header('mcp-session-id') ?? (typeof req.query['sessionId'] === 'string' ? req.query['sessionId'] : undefined) ?? req.ip ?? '';
+    try {
+      requests.take(owner);
+    } catch (error) {
+      if (!isDomainError(error)) return next(error);
+      const seconds = Math.max(1, Math.ceil((error.details.retryAfterMs ?? 1000) / 1000));
+      res
+        .status(429)
+        .set('Retry-After', String(seconds))
+        .json(rpcError(-32000, `Too many requests: ${error.message}`));
+      return;
+    }
+    next();
+  };
+
   /** Counts the open POSTs: shutdown lets them finish (their responses are on their way). */
   const countOpen: RequestHandler = (req, res, next) => {
     if (req.method !== 'POST') return next();
@@ -256,7 +285,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     app.get(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'], (_req, res) => void res.json(wellKnown));
   }
 
-  app.all('/mcp', authenticated, countOpen, body, async (req, res) => {
+  app.all('/mcp', authenticated, limited, countOpen, body, async (req, res) => {
     const sessionId = req.header('mcp-session-id');
     if (sessionId !== undefined) {
       const session = sessions.get(sessionId);
@@ -288,7 +317,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     if (opened.id === undefined) await transport.close();
   });
 
-  app.get('/sse', authenticated, async (req, res) => {
+  app.get('/sse', authenticated, limited, async (req, res) => {
     if (refuseWhileDraining(res)) return;
     const transport = new SSEServerTransport('/messages', res);
     const session = newSession('sse', transport, req);
@@ -298,7 +327,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     track(session);
   });
 
-  app.post('/messages', authenticated, countOpen, body, async (req, res) => {
+  app.post('/messages', authenticated, limited, countOpen, body, async (req, res) => {
     const sessionId = typeof req.query['sessionId'] === 'string' ? req.query['sessionId'] : undefined;
     const session = sessionId === undefined ? undefined : sessions.get(sessionId);
     if (session === undefined || session.kind !== 'sse' || session.caller !== callerOf(req)) return sessionNotFound(res);

@@ -78,3 +78,18 @@ describe('RateLimiter', () => {
     assert.deepEqual(limiter.stats(), { rps: 1, burst: 2, allowed: 3, limited: 3, keys: 2 });
   });
 });
+
+describe('RateLimiter: keys of callers long gone leave nothing behind', () => {
+  it('drops buckets that have refilled once there are many, and keeps the ones still owed', () => {
+    const clock = new ManualClock(0);
+    const limiter = new RateLimiter({ rps: 10, burst: 2 }, clock);
+    takeMany(limiter, 'busy', 3); // its bucket is empty: it must survive the prune
+    for (let i = 0; i < 3000; i++) limiter.take(`session-${i}`);
+    assert.ok(limiter.stats().keys > 1024);
+    clock.advance(1000); // every session bucket has refilled; busy's too, but it is taken again below
+    takeMany(limiter, 'busy', 2);
+    for (let i = 0; i < 1024; i++) takeMany(limiter, `late-${i % 10}`, 1);
+    assert.ok(limiter.stats().keys < 100, `${limiter.stats().keys} buckets kept`);
+    assert.equal(takeMany(limiter, 'busy', 1), 0, "busy's empty bucket was kept, not forgotten");
+  });
+});
