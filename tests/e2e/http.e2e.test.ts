@@ -111,6 +111,31 @@ describe('mcp-hangar over HTTP (Streamable HTTP and HTTP+SSE)', { timeout: 120_0
     });
   }
 
+  it('answers every registry tool over Streamable HTTP as over stdio', async () => {
+    const client = await open('streamable');
+    const listed = (await client.listTools()).tools.map((t) => t.name).sort();
+    const calls: Record<string, Record<string, unknown>> = {
+      registry_list: {},
+      registry_tools: { provider: 'math' },
+      registry_invoke: { provider: 'math', tool: 'multiply', arguments: { a: 6, b: 7 } },
+      registry_invoke_ex: { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } },
+      registry_invoke_stream: { provider: 'math', tool: 'subtract', arguments: { a: 5, b: 2 } },
+      registry_start: { provider: 'slowpoke' },
+      registry_stop: { provider: 'slowpoke' },
+      registry_warm: { providers: 'math' },
+      registry_details: { provider: 'math' },
+      registry_health: {},
+      registry_status: {},
+      registry_history: { provider: 'math', limit: 5 },
+    };
+    assert.deepEqual(listed, Object.keys(calls).sort(), 'the same twelve tools as over stdio');
+    for (const [name, args] of Object.entries(calls)) {
+      const result = await call(client, name, args);
+      assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result.content).slice(0, 300)}`);
+    }
+    assert.deepEqual((await call(client, 'registry_invoke', calls['registry_invoke'])).structuredContent, { result: 42 });
+  });
+
   it('shares one provider process among twenty sessions', async () => {
     const crowd = await Promise.all(Array.from({ length: 20 }, (_, i) => open(i % 2 === 0 ? 'streamable' : 'sse')));
     const results = await Promise.all(crowd.map((c, i) => call(c, 'registry_invoke', { provider: 'crowd', tool: 'multiply', arguments: { a: i, b: 10 } })));
