@@ -60,8 +60,9 @@ const valueEnd = (text: string, at: number): number => {
 /**
  * The text of the value of the top-level member `key` of `json`, a JSON object's text that `JSON.parse`
  * has accepted: exactly as written, so that forwarding it keeps every byte (large numbers, number spellings,
- * key order). Undefined when there is no such member, or when its key is written with escapes. With
- * duplicate keys the last one counts, as in `JSON.parse`. Linear in the length of the text; strings are
+ * key order). Undefined when there is no such member. Keys are compared as `JSON.parse` reads them
+ * (escapes decoded), and with duplicate keys the last one counts, as in `JSON.parse`: the text returned is
+ * always the value `JSON.parse` gives the member. Linear in the length of the text; strings are
  * skipped with `indexOf` and nested values by their brackets, so a large value costs little.
  */
 export const memberText = (json: string, key: string): string | undefined => {
@@ -71,7 +72,9 @@ export const memberText = (json: string, key: string): string | undefined => {
   let found: string | undefined;
   while (i < json.length && json.charCodeAt(i) === QUOTE) {
     const keyEnd = stringEnd(json, i);
-    const name = json.slice(i + 1, keyEnd - 1);
+    const raw = json.slice(i + 1, keyEnd - 1);
+    // A key written with escapes ("res\u0075lt") is the same key to JSON.parse: decode it before comparing.
+    const name = raw.includes('\\') ? (JSON.parse(json.slice(i, keyEnd)) as string) : raw;
     const start = skipSpace(json, skipSpace(json, keyEnd) + 1); // past the colon
     const end = valueEnd(json, start);
     if (name === key) found = json.slice(start, end);

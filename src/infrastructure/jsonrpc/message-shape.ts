@@ -3,7 +3,8 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isId = (value: unknown): boolean => typeof value === 'string' || Number.isInteger(value);
+// A number id must be exact: one a double cannot hold would be answered with a rounded id.
+const isId = (value: unknown): boolean => typeof value === 'string' || Number.isSafeInteger(value);
 const onlyKeys = (value: Json, allowed: ReadonlySet<string>): boolean => {
   for (const key in value) if (!allowed.has(key)) return false;
   return true;
@@ -35,8 +36,9 @@ export const isJsonRpcMessage = (value: unknown): value is JSONRPCMessage => {
     if (!validParams(value['params'])) return false;
     return 'id' in value ? isId(value['id']) && onlyKeys(value, REQUEST_KEYS) : onlyKeys(value, NOTIFICATION_KEYS);
   }
-  if (!isId(value['id'])) return false;
-  if ('result' in value) return isObject(value['result']) && onlyKeys(value, RESULT_KEYS);
+  if ('result' in value) return isId(value['id']) && isObject(value['result']) && onlyKeys(value, RESULT_KEYS);
+  // An error may have no id (JSON-RPC answers an unparsable request so).
+  if (value['id'] !== undefined && !isId(value['id'])) return false;
   const error = value['error'];
   return isObject(error) && Number.isInteger(error['code']) && typeof error['message'] === 'string' && onlyKeys(value, ERROR_KEYS);
 };

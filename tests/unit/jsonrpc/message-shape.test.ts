@@ -16,6 +16,8 @@ const CASES: readonly unknown[] = [
   { jsonrpc: '2.0', id: { a: 1 }, method: 'x' },
   { jsonrpc: '2.0', id: null, method: 'x' },
   { jsonrpc: '2.0', id: 1.5, method: 'x' },
+  { jsonrpc: '2.0', id: 2 ** 53 + 2, method: 'x' },
+  { jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' } },
   { jsonrpc: '2.0', id: 1, method: 'x', params: [1, 2] },
   { jsonrpc: '2.0', id: 1, method: 'x', params: { _meta: { progressToken: {} } } },
   { jsonrpc: '2.0', id: 1, method: 'x', extra: true },

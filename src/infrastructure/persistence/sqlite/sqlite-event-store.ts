@@ -266,6 +266,9 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     this.pending = [];
     let result: BatchResult;
     try {
+      // A transaction left open (a ROLLBACK that itself failed) would turn this batch's transaction into a
+      // SAVEPOINT inside it, whose appends would resolve without ever being committed: refuse instead.
+      if (this.db.inTransaction) throw storeUnusable(this.db.name, new Error('a previous transaction is still open (its rollback failed)'));
       result = this.batchTx.immediate(batch);
     } catch (error) {
       // The transaction as a whole failed (BEGIN or COMMIT: SQLITE_BUSY, a full disk, a closed file, or a

@@ -76,7 +76,7 @@ export class RawRequests {
     return new Promise((settle) => {
       const signal = options.signal;
       const onAbort = signal === undefined ? undefined : () => this.cancel(id, CANCELLED, String(signal.reason));
-      const deadline = Date.now() + options.timeoutMs;
+      const deadline = performance.now() + options.timeoutMs;
       this.pending.set(id, { id, deadline, settle, onProgress: options.onProgress, signal, onAbort });
       if (onAbort !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
       if (deadline < this.timerAt) this.arm(deadline);
@@ -139,7 +139,7 @@ export class RawRequests {
   private arm(at: number): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.expire, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(this.expire, Math.max(0, at - performance.now()));
     if (this.pending.size === 0) this.timer.unref();
   }
 
@@ -147,7 +147,7 @@ export class RawRequests {
   private readonly expire = (): void => {
     this.timer = undefined;
     this.timerAt = Infinity;
-    const now = Date.now();
+    const now = performance.now();
     let next = Infinity;
     for (const call of [...this.pending.values()]) {
       if (call.deadline <= now) this.cancel(call.id, TIMEOUT, `timed out after the call's deadline`);
