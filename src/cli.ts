@@ -197,28 +197,45 @@ program
       process.exit(1);
     });
     if (httpModule !== undefined && address !== undefined) {
-      const { serveHttp, mcpUrl } = httpModule;
+      const { serveHttp } = httpModule;
       const { authConfigured } = await import('./interfaces/http/auth-required.js');
       const [{ createAuthenticator }, { bootingMetrics }] = await Promise.all([
         import('./interfaces/http/auth.js'),
         import('./interfaces/http/booting-metrics.js'),
       ]);
-      // The resource clients call, as the OAuth protected-resource metadata names it: the address listened on.
-      const auth =
-        config.http.auth !== undefined && authConfigured(config.http.auth)
-          ? createAuthenticator(config.http.auth, { resourceUrl: mcpUrl(address.host, address.port), logger })
-          : undefined;
+      const authConfig = config.http.auth !== undefined && authConfigured(config.http.auth) ? config.http.auth : undefined;
+      // The authenticator names the resource clients call (OAuth protected-resource metadata): http.public_url,
+      // else the address actually listened on, known once listening (--port 0): so it is made then.
+      let authenticator: ReturnType<typeof createAuthenticator> | undefined;
+      const wellKnown: Record<string, unknown> = {};
       const hooks = {
         metrics: bootingMetrics(hangar.then((h) => h.metrics)),
         // HTTP-level: ten times the per-tool limit, per client, so that one busy client cannot flood the others.
         requestLimit: { rps: config.rateLimit.rps * HTTP_REQUESTS_PER_TOOL_LIMIT, burst: config.rateLimit.burst * HTTP_REQUESTS_PER_TOOL_LIMIT },
-        ...(auth === undefined ? {} : { authenticate: auth.authenticate, ...(auth.wellKnown === undefined ? {} : { wellKnown: auth.wellKnown }) }),
+        ...(authConfig === undefined
+          ? {}
+          : {
+              authenticate: (req: Parameters<ReturnType<typeof createAuthenticator>['authenticate']>[0]) =>
+                authenticator === undefined
+                  ? Promise.resolve({
+                      ok: false as const,
+                      status: 503,
+                      headers: { 'Retry-After': '1' },
+                      body: { error: 'starting', message: 'the hangar is starting' },
+                    })
+                  : authenticator.authenticate(req),
+              ...(authConfig.jwt === undefined ? {} : { wellKnown }),
+            }),
       };
-      await serveHttp(hangar, { config: { ...config.http, ...address }, logger, version: VERSION, ...hooks }).catch((error: unknown) => {
+      const listening = await serveHttp(hangar, { config: { ...config.http, ...address }, logger, version: VERSION, ...hooks }).catch((error: unknown) => {
         logger.error('could not listen', { host: address.host, port: address.port, error: error instanceof Error ? error.message : String(error) });
         process.stderr.write(`mcp-hangar: could not listen on ${address.host}:${address.port}: ${error instanceof Error ? error.message : String(error)}\n`);
         process.exit(1);
       });
+      if (authConfig !== undefined) {
+        authenticator = createAuthenticator(authConfig, { resourceUrl: config.http.publicUrl ?? listening.url, logger });
+        Object.assign(wellKnown, authenticator.wellKnown ?? {});
+      }
       return;
     }
     if (stdio === undefined || lineTransport === undefined) return;

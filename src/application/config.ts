@@ -58,6 +58,8 @@ export interface HttpConfig {
   readonly allowedOrigins: readonly string[];
   /** Whether /metrics asks for the same credentials as /mcp. */
   readonly metricsAuth: boolean;
+  /** The URL clients use to reach /mcp (behind a proxy); the OAuth metadata names it. Default: the address listened on. */
+  readonly publicUrl?: string;
   /** Absent: no authentication (allowed on a loopback address only). */
   readonly auth?: {
     readonly tokens: readonly BearerToken[];

@@ -61,6 +61,23 @@ describe('HTTP mode with bearer tokens: who called is recorded, each caller has 
     assert.equal((await fetch(`${hangar.base}/health/live`)).status, 200, 'health stays open');
   });
 
+  it('answers only requests addressed to a loopback name (DNS rebinding)', async () => {
+    const port = new URL(hangar.base).port;
+    const { request } = await import('node:http');
+    const statusFor = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/health/live', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await statusFor(`evil.example:${port}`), 403);
+    assert.equal(await statusFor(`localhost:${port}`), 200);
+    assert.equal(await statusFor(`127.0.0.1:${port}`), 200);
+  });
+
   it("records the caller's name with the events its calls cause, and limits each caller on its own", async () => {
     const alice = await connect(hangar, 'streamable', bearer(ALICE));
     const bob = await connect(hangar, 'streamable', bearer(BOB));
@@ -160,7 +177,7 @@ describe('HTTP mode with JWTs: verified against the JWKS the issuer serves', { t
       authorization_servers: string[];
     };
     assert.deepEqual(metadata.authorization_servers, [ISSUER]);
-    assert.match(metadata.resource, /\/mcp$/);
+    assert.equal(metadata.resource, `${hangar.base}/mcp`, 'the address actually listened on, not port 0');
   });
 });
 

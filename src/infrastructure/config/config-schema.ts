@@ -160,6 +160,8 @@ const httpSchema = z.strictObject({
   allowed_origins: z.array(z.string().min(1)).default([]),
   /** Whether /metrics asks for the same credentials as /mcp (default: open, like the health endpoints). */
   metrics_auth: z.boolean().default(false),
+  /** The URL clients call /mcp at, when it is not the address listened on (a reverse proxy). */
+  public_url: z.url({ error: 'public_url must be a URL, e.g. https://hangar.example.com/mcp' }).optional(),
   auth: z
     .strictObject({
       tokens: z.array(tokenSchema).default([]),

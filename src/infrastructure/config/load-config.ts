@@ -137,6 +137,7 @@ const toHttpConfig = (file: ConfigFile): HttpConfig => {
     maxBodyBytes: http.max_body_bytes ?? file.limits.max_message_bytes,
     allowedOrigins: http.allowed_origins,
     metricsAuth: http.metrics_auth,
+    ...(http.public_url === undefined ? {} : { publicUrl: http.public_url }),
     ...(auth === undefined
       ? {}
       : {

@@ -80,6 +80,7 @@ const rejectionOf = (error: unknown, jwt: NonNullable<HttpAuthConfig['jwt']>): s
  * with RFC 9728's `resource_metadata` when JWTs are configured. No response or log line carries a token.
  */
 export const createAuthenticator = (auth: HttpAuthConfig, options: AuthenticatorOptions): Authenticator => {
+  const tokenNames = new Set(auth.tokens.map((t) => t.name));
   const configured = auth.tokens.map((token) => ({ name: token.name, digest: sha256(token.value) }));
   const jwt = auth.jwt;
   const resource = new URL(options.resourceUrl);
@@ -143,7 +144,11 @@ export const createAuthenticator = (auth: HttpAuthConfig, options: Authenticator
       };
     }
     const caller = [payload.sub, payload['client_id'], payload['azp']].find((claim): claim is string => typeof claim === 'string' && claim !== '');
-    return caller === undefined ? invalidToken('the token names no subject (sub, client_id or azp)') : { ok: true, caller };
+    if (caller === undefined) return invalidToken('the token names no subject (sub, client_id or azp)');
+    // Callers share one namespace (sessions, rate limits, the audit trail): a subject that is also the name
+    // of a static token would pass for that token's holder, so it is refused.
+    if (tokenNames.has(caller)) return invalidToken('the token names a subject that is also the name of a static token');
+    return { ok: true, caller };
   };
 
   const authenticate = async (req: AuthRequest): Promise<AuthResult> => {

@@ -2,7 +2,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isInitializeRequest, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
@@ -15,6 +15,10 @@ import type { Logger } from '../../application/ports/logger.js';
 import { isRequestId } from '../../infrastructure/jsonrpc/message-ids.js';
 import { createHangarServer, type HangarServer } from '../mcp/hangar-server.js';
 import type { LaneHandle } from '../mcp/tool-call-lane.js';
+import { isLoopbackHost } from './auth-required.js';
+
+/** The name in a Host header, without its port (`[::1]:8000` → `[::1]`, `localhost:8000` → `localhost`). */
+const hostnameOf = (host: string): string => (host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, ''));
 import { serveLifecycle, type Servable } from '../shared/lifecycle.js';
 
 /** The metrics hook: /metrics renders it (404 without one); sessions opened and closed are reported to it. */
@@ -131,7 +135,13 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
       session.lastActive = now();
       const { method, id, params } = message as { method?: unknown; id?: RequestId; params?: { requestId?: RequestId } };
       if (typeof method === 'string' && id !== undefined) session.pending.add(id);
-      else if (method === 'notifications/cancelled' && params?.requestId !== undefined) session.pending.delete(params.requestId);
+      else if (method === 'notifications/cancelled' && params?.requestId !== undefined) {
+        session.pending.delete(params.requestId);
+        // A cancelled request gets no response (MCP): end its event stream, so that its POST does not stay
+        // open (and hold a shutdown's drain) until the session goes.
+        const requestId = params.requestId;
+        queueMicrotask(() => (transport as Partial<StreamableHTTPServerTransport>).closeSSEStream?.(requestId));
+      }
       onmessage.call(transport, message, extra);
     };
     const send = transport.send.bind(transport);
@@ -155,16 +165,25 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     pending: new Set(),
   });
 
+  /** Requests not answered yet: the open POSTs (a Streamable HTTP call's answer is its POST's response), plus the SSE sessions' calls (their POSTs are answered 202 at once). */
   const inFlight = (): number => {
     let n = openPosts;
-    for (const session of sessions.values()) n += session.pending.size;
+    for (const session of sessions.values()) if (session.kind === 'sse') n += session.pending.size;
     return n;
   };
 
   // --- middleware -------------------------------------------------------------------------------------------
 
-  /** DNS rebinding protection: a browser's Origin must be one the config allows (no Origin: not a browser, allowed). */
+  /**
+   * DNS rebinding protection: a browser's Origin must be one the config allows (no Origin: not a browser,
+   * allowed); and a hangar listening on loopback answers only requests addressed to a loopback name, so a
+   * page whose name was rebound to 127.0.0.1 cannot read it with same-origin requests (which carry no Origin).
+   */
   const checkOrigin: RequestHandler = (req, res, next) => {
+    if (onLoopback && !isLoopbackHost(hostnameOf(req.headers.host ?? ''))) {
+      res.status(403).json(rpcError(-32000, `Forbidden: host ${req.headers.host ?? '(none)'} is not this machine's loopback address`));
+      return;
+    }
     const origin = req.headers.origin;
     if (origin !== undefined && !config.allowedOrigins.includes(origin)) {
       res.status(403).json(rpcError(-32000, `Forbidden: origin ${origin} is not in http.allowed_origins`));
@@ -193,8 +212,8 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
   /** HTTP-level refusals: a client over `requestLimit` gets 429 with the seconds to wait. */
   const limited: RequestHandler = (req, res, next) => {
     if (requests === undefined) return next();
-    const owner =
-      callerOf(req) ?? req.header('mcp-session-id') ?? (typeof req.query['sessionId'] === 'string' ? req.query['sessionId'] : undefined) ?? req.ip ?? '';
+    // The caller, else the address: never a session id the client chose, or opening sessions would buy budget.
+    const owner = callerOf(req) ?? req.ip ?? '';
     try {
       requests.take(owner);
     } catch (error) {
@@ -236,7 +255,10 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
     if (req.method !== 'POST' || session.lane === undefined || message === null || typeof message !== 'object' || Array.isArray(message)) return false;
     if (message.jsonrpc !== '2.0' || message.method !== 'tools/call' || !isRequestId(message.id) || message.params?._meta?.progressToken !== undefined)
       return false;
-    if (!(req.headers.accept ?? '').includes('application/json')) return false;
+    // The SDK transport's own checks decide anything unusual (406, 415, 400): such requests take its path.
+    if (!(req.headers.accept ?? '').includes('application/json') || !(req.headers['content-type'] ?? '').includes('application/json')) return false;
+    const version = req.headers['mcp-protocol-version'];
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(String(version))) return false;
     const id = message.id;
     const answering = session.lane.direct(id, message.params, (req as AuthedRequest).auth);
     if (answering === undefined) return false;
@@ -249,7 +271,11 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
       session.lastActive = now();
     }
     // A call the client cancelled gets no JSON-RPC response (MCP); its HTTP request is ended empty.
-    if (text === undefined) res.status(202).end();
+    if (text === undefined)
+      res
+        .status(204)
+        .set('mcp-session-id', session.id ?? '')
+        .end();
     else
       res
         .status(200)
@@ -262,6 +288,7 @@ export const createHttpHangar = (ready: Promise<Application>, options: HttpHanga
 
   // --- routes -----------------------------------------------------------------------------------------------
 
+  const onLoopback = isLoopbackHost(config.host);
   const app = express();
   app.disable('x-powered-by');
   app.use(checkOrigin);

@@ -146,6 +146,12 @@ describe('createAuthenticator: JWTs from a JWKS', () => {
     assert.equal(nobody.headers['WWW-Authenticate'], challengeOf('the token names no subject (sub, client_id or azp)'));
   });
 
+  it("refuses a JWT whose subject is a static token's name: callers share one namespace", async () => {
+    const result = refused(await authenticator().authenticate(request(`Bearer ${await sign({ sub: 'ci' })}`)));
+    assert.equal(result.status, 401);
+    assert.equal(result.headers['WWW-Authenticate'], challengeOf('the token names a subject that is also the name of a static token'));
+  });
+
   it('still accepts the static tokens, without fetching the JWKS', async () => {
     const before = jwksRequests;
     assert.deepEqual(await authenticator().authenticate(request(`Bearer ${TOKEN}`)), { ok: true, caller: 'ci' });
