@@ -191,7 +191,10 @@ program
       process.exit(1);
     }
     const logger = createLogger();
-    const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger, metrics: http }));
+    // The served file is watched and read again on change or SIGHUP, with the same loader and defaults as at boot.
+    const reloadDefaults = bundled ? { storePath: bundledStorePath(process.env) } : {};
+    const configSource = () => loadConfig(config.sourcePath, process.env, reloadDefaults);
+    const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger, metrics: http, configSource, watchConfig: true }));
     hangar.catch((error: unknown) => {
       logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });
       process.exit(1);

@@ -6,10 +6,11 @@ import type { Application } from './application/application.js';
 import { invokeTool } from './application/commands/invoke-tool.js';
 import { invokeWithRetry } from './application/commands/invoke-with-retry.js';
 import { openInstance } from './application/commands/open-instance.js';
+import { reloadConfig, type ReloadOutcome } from './application/commands/reload-config.js';
 import { startProvider, type StartProvider } from './application/commands/start-provider.js';
 import { stopProvider, type StopProvider } from './application/commands/stop-provider.js';
 import { warmProviders } from './application/commands/warm-providers.js';
-import type { HangarConfig } from './application/config.js';
+import type { ConfigResult, HangarConfig, ProviderConfig, RetryConfig } from './application/config.js';
 import { LiveProviders } from './application/live-providers.js';
 import type { ArgumentsValidator } from './application/ports/arguments-validator.js';
 import type { Clock, Hasher, IdGenerator, Scheduler } from './application/ports/clock.js';
@@ -29,7 +30,9 @@ import { registryHealth } from './application/queries/registry-health.js';
 import { statusDashboard } from './application/queries/status-dashboard.js';
 import { RateLimiter } from './application/rate-limiter.js';
 import type { HangarEvent } from './domain/hangar-event.js';
-import type { InstanceId } from './domain/shared/ids.js';
+import type { InstanceId, ProviderId } from './domain/shared/ids.js';
+import { formatProblems, loadConfig } from './infrastructure/config/load-config.js';
+import { watchConfigFile } from './infrastructure/config/watch-config.js';
 import { FileInstanceLeases } from './infrastructure/instances/file-instance-leases.js';
 import { MemoryInstanceLeases } from './infrastructure/instances/memory-instance-leases.js';
 import { createLogger } from './infrastructure/logging/pino-logger.js';
@@ -63,6 +66,11 @@ export interface Hangar {
   sweepIdle(): Promise<readonly string[]>;
   /** Runs the health checks that are due now (the scheduler runs this periodically). */
   sweepHealth(): Promise<void>;
+  /**
+   * Reads the config file again (`Overrides.configSource`) and applies the difference to the running hangar;
+   * a file that does not validate is logged and recorded (ConfigReloadRejected), and changes nothing.
+   */
+  reload(why?: string): Promise<ReloadOutcome>;
 }
 
 /** Adapters a caller (a test, a benchmark) may replace. */
@@ -82,6 +90,10 @@ export interface Overrides {
   readonly closeStore?: boolean;
   /** Build the Prometheus metrics (`Hangar.metrics`; HTTP mode). Default false: prom-client is then never loaded. */
   readonly metrics?: boolean;
+  /** How `reload` reads the config (default: `loadConfig(config.sourcePath)`); `serve` passes the loader with its defaults. */
+  readonly configSource?: () => ConfigResult;
+  /** Reload whenever the config file changes (debounced). Default false; `serve` turns it on. */
+  readonly watchConfig?: boolean;
 }
 
 /** The metrics module, loaded only when metrics are asked for: stdio mode does not pay for prom-client. */
@@ -114,7 +126,11 @@ const T = {
   Health: Symbol('Health'),
   RateLimiter: Symbol('RateLimiter'),
   Application: Symbol('Application'),
+  Configs: Symbol('Configs'),
+  Retry: Symbol('Retry'),
 } as const;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The only place that knows inversify: binds every port to its adapter and every handler to its
@@ -126,6 +142,11 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
   const get = <V>(id: interfaces.ServiceIdentifier<V>) => c.get<V>(id);
   c.bind<HangarConfig>(T.Config).toConstantValue(config);
   c.bind<InstanceId>(T.Instance).toConstantValue(instance);
+  // The provider configs in force: a reload replaces their contents in one step (starts and details read them).
+  const configs = new Map<ProviderId, ProviderConfig>(config.providers);
+  c.bind<Map<ProviderId, ProviderConfig>>(T.Configs).toConstantValue(configs);
+  // Retry settings are read at each call, so a reload changes them in place.
+  c.bind<Mutable<RetryConfig>>(T.Retry).toConstantValue({ ...config.retry });
   c.bind<Logger>(T.Logger).toDynamicValue(() => overrides.logger ?? createLogger());
   c.bind<Clock>(T.Clock).toConstantValue(overrides.clock ?? systemClock);
   c.bind<Scheduler>(T.Scheduler).toConstantValue(overrides.scheduler ?? systemScheduler);
@@ -155,7 +176,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       providers: get(T.Providers),
       live: get(T.Live),
       runtime: get(T.Runtime),
-      configs: config.providers,
+      configs,
       support: { clock: get(T.Clock), ids: get(T.Ids), hasher: get(T.Hasher), logger: get(T.Logger) },
     }),
   );
@@ -188,7 +209,11 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
     return {
       instance,
       invoke,
-      invokeWithRetry: invokeWithRetry({ invoke, retry: config.retry, support: { clock: get(T.Clock), scheduler: get(T.Scheduler), ids: get(T.Ids) } }),
+      invokeWithRetry: invokeWithRetry({
+        invoke,
+        retry: get<RetryConfig>(T.Retry),
+        support: { clock: get(T.Clock), scheduler: get(T.Scheduler), ids: get(T.Ids) },
+      }),
       warm: warmProviders({ catalog, live, start }),
       health: registryHealth({
         catalog,
@@ -202,7 +227,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       stop: get<StopProvider>(T.Stop),
       list: listProviders(catalog),
       tools: providerTools({ catalog, start, maxResultBytes }),
-      details: providerDetails({ catalog, live, configs: config.providers, clock: get(T.Clock) }),
+      details: providerDetails({ catalog, live, configs, clock: get(T.Clock) }),
       history: providerHistory(store),
       resolve: (provider) => catalog.require(provider).id,
       ids: get(T.Ids),
@@ -298,12 +323,66 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
   const sweepIdle = idleReaper({ live, catalog, stop, clock: c.get(T.Clock), logger });
   const health = c.get<ReturnType<typeof healthMonitor>>(T.Health);
   const scheduler = c.get<Scheduler>(T.Scheduler);
-  const settings = catalog.list().map((e) => e.state.registration.settings);
-  const cancelIdle = scheduler.every(idleSweepIntervalMs(settings), () => void sweepIdle());
-  const cancelHealth = scheduler.every(healthSweepIntervalMs(settings), () => void health.sweep());
+  let cancelIdle = () => undefined as void;
+  let cancelHealth = () => undefined as void;
+  /** (Re)starts the sweeps at intervals fitting the providers' settings now in force. */
+  const scheduleSweeps = (settings: readonly ProviderConfig['settings'][]): void => {
+    cancelIdle();
+    cancelHealth();
+    cancelIdle = scheduler.every(idleSweepIntervalMs(settings), () => void sweepIdle());
+    cancelHealth = scheduler.every(healthSweepIntervalMs(settings), () => void health.sweep());
+  };
+  scheduleSweeps(catalog.list().map((e) => e.state.registration.settings));
+
+  let current = config;
+  const retry = c.get<Mutable<RetryConfig>>(T.Retry);
+  const source = overrides.configSource ?? (() => loadConfig(config.sourcePath));
+  const reload = reloadConfig({
+    instance: seat.instance,
+    providers: c.get(T.Providers),
+    instances: c.get(T.Instances),
+    live,
+    start: c.get(T.Start),
+    stop,
+    configs: c.get(T.Configs),
+    current: () => current,
+    adopt: (next) => {
+      Object.assign(retry, next.retry);
+      scheduleSweeps([...next.providers.values()].map((p) => p.settings));
+      // The sections that need a restart stay as they were: `current` keeps describing what runs.
+      current = { ...current, providers: next.providers, retry: next.retry };
+    },
+    support: { clock: c.get(T.Clock), scheduler, hasher: c.get(T.Hasher), logger },
+  });
+  const readConfig = (): ConfigResult => {
+    const result = source();
+    if (!result.ok) {
+      logger.warn(`config reload rejected; the running configuration stays:\n${formatProblems(result)}`, {
+        config: result.sourcePath,
+        problems: result.problems.map((p) => `${p.line === null ? '' : `line ${p.line}: `}${p.path === '' ? '' : `${p.path}: `}${p.message}`),
+      });
+    }
+    return result;
+  };
+  let shutdown: Promise<void> | undefined;
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadNow = (why = 'requested'): Promise<ReloadOutcome> => {
+    if (shutdown !== undefined) return Promise.reject(new Error('the hangar is shutting down'));
+    logger.info('reloading the config', { why, config: config.sourcePath });
+    const run = reload(readConfig);
+    reloading = run.catch(() => undefined);
+    return run;
+  };
+  const unwatch =
+    overrides.watchConfig === true
+      ? watchConfigFile(
+          config.sourcePath,
+          () => void reloadNow('config file changed').catch((e: unknown) => logger.error('config reload failed', { error: String(e) })),
+          { onError: (e) => logger.warn('cannot watch the config file; reload it with SIGHUP', { config: config.sourcePath, error: String(e) }) },
+        )
+      : () => undefined;
   logger.info('hangar ready', { instance: seat.instance, providers: config.providers.size, store: config.eventStore.path });
 
-  let shutdown: Promise<void> | undefined;
   return {
     app: c.get<Application>(T.Application),
     logger,
@@ -312,8 +391,12 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
     metrics,
     sweepIdle,
     sweepHealth: health.sweep,
+    reload: reloadNow,
     shutdown() {
       shutdown ??= (async () => {
+        unwatch();
+        // A reload under way finishes first, so that no restart it makes outlives the shutdown.
+        await reloading;
         cancelIdle();
         cancelHealth();
         const running = [...live.entries()].map(([id]) => id);

@@ -17,9 +17,23 @@ export type InstanceStarted = Event<'InstanceStarted', { readonly pid: number; r
  */
 export type InstanceStopped = Event<'InstanceStopped', { readonly reason: 'shutdown' | 'died' }>;
 
-export type InstanceEvent = InstanceStarted | InstanceStopped;
+/** One problem of a config file that was refused, located by YAML path and line (no values: they may hold secrets). */
+export interface RejectedConfigProblem {
+  readonly path: string;
+  readonly line: number | null;
+  readonly message: string;
+}
 
-const INSTANCE_EVENT_TYPES = ['InstanceStarted', 'InstanceStopped'] as const satisfies readonly InstanceEvent['type'][];
+/**
+ * The instance was asked to reload its config file (the file changed, or SIGHUP) and the file did not
+ * validate: the running configuration stays as it was. Recorded on the instance's stream, since the config
+ * is the instance's, not any one provider's.
+ */
+export type ConfigReloadRejected = Event<'ConfigReloadRejected', { readonly sourcePath: string; readonly problems: readonly RejectedConfigProblem[] }>;
+
+export type InstanceEvent = InstanceStarted | InstanceStopped | ConfigReloadRejected;
+
+const INSTANCE_EVENT_TYPES = ['InstanceStarted', 'InstanceStopped', 'ConfigReloadRejected'] as const satisfies readonly InstanceEvent['type'][];
 
 const instanceEventTypes: ReadonlySet<string> = new Set(INSTANCE_EVENT_TYPES);
 export const isInstanceEvent = <E extends { readonly type: string }>(event: E): event is Extract<E, InstanceEvent> => instanceEventTypes.has(event.type);
@@ -30,7 +44,9 @@ export type InstanceCommand =
   /** This process is shutting down. */
   | { readonly type: 'StopInstance' }
   /** Another process found the seat free: whoever held it ended without stopping. */
-  | { readonly type: 'RecordInstanceDied' };
+  | { readonly type: 'RecordInstanceDied' }
+  /** A reload of the config file was refused (it does not validate); the running configuration stays. */
+  | { readonly type: 'RejectConfigReload'; readonly sourcePath: string; readonly problems: readonly RejectedConfigProblem[] };
 
 export type InstanceState =
   | { readonly status: 'new' }
@@ -47,13 +63,17 @@ const decide = (command: InstanceCommand, state: InstanceState): readonly Instan
       return state.status === 'running' ? [{ type: 'InstanceStopped', data: { reason: 'shutdown' } }] : [];
     case 'RecordInstanceDied':
       return state.status === 'running' ? [{ type: 'InstanceStopped', data: { reason: 'died' } }] : [];
+    case 'RejectConfigReload':
+      return [{ type: 'ConfigReloadRejected', data: { sourcePath: command.sourcePath, problems: command.problems } }];
     default:
       return assertNever(command);
   }
 };
 
-const evolve = (_state: InstanceState, event: InstanceEvent): InstanceState => {
+const evolve = (state: InstanceState, event: InstanceEvent): InstanceState => {
   switch (event.type) {
+    case 'ConfigReloadRejected':
+      return state;
     case 'InstanceStarted':
       return { status: 'running', ...event.data };
     case 'InstanceStopped':

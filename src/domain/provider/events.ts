@@ -6,11 +6,13 @@ import type { ProviderRegistration, ToolDefinition } from './tool-definition.js'
 /**
  * Why a provider was stopped. `hangar_restart`: it was running when the hangar instance that ran it
  * ended without stopping it (recorded by the next hangar to claim that instance, or to find it dead).
+ * `config_changed`: a reload changed its launch settings (it is started again with them);
+ * `removed_from_config`: a reload removed it (ProviderDeregistered follows).
  */
-export type StopReason = 'idle' | 'user_request' | 'shutdown' | 'hangar_restart';
+export type StopReason = 'idle' | 'user_request' | 'shutdown' | 'hangar_restart' | 'config_changed' | 'removed_from_config';
 
-/** Why a start was asked for. */
-export type StartReason = 'invoke' | 'user_request' | 'warm';
+/** Why a start was asked for (`config_changed`: the restart after a reload changed its launch settings). */
+export type StartReason = 'invoke' | 'user_request' | 'warm' | 'config_changed';
 
 /** A provider id was registered (first time, or again after ProviderDeregistered); later config changes are ProviderConfigChanged. */
 export type ProviderRegistered = Event<'ProviderRegistered', { readonly providerId: ProviderId } & ProviderRegistration>;

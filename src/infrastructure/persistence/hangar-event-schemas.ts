@@ -43,7 +43,7 @@ const providerEventSchemas: EventSchemas<ProviderEvent> = {
   ProviderRegistered: { schema: registration },
   ProviderConfigChanged: { schema: registration },
   ProviderDeregistered: { schema: z.object({ reason: z.literal('removed_from_config') }) },
-  ProviderStartRequested: { schema: z.object({ reason: z.enum(['invoke', 'user_request', 'warm']), attempt: count }) },
+  ProviderStartRequested: { schema: z.object({ reason: z.enum(['invoke', 'user_request', 'warm', 'config_changed']), attempt: count }) },
   ProviderStarted: {
     schema: z.object({
       pid: z.number().int().nullable(),
@@ -69,7 +69,7 @@ const providerEventSchemas: EventSchemas<ProviderEvent> = {
     // Version 1 always held every tool, so its count is the length of its list.
     upcasters: { 1: (data: unknown) => ({ ...(data as { tools: unknown[] }), count: (data as { tools: unknown[] }).tools.length }) },
   },
-  ProviderStopped: { schema: z.object({ reason: z.enum(['idle', 'user_request', 'shutdown', 'hangar_restart']) }) },
+  ProviderStopped: { schema: z.object({ reason: z.enum(['idle', 'user_request', 'shutdown', 'hangar_restart', 'config_changed', 'removed_from_config']) }) },
   ProviderCrashed: {
     schema: z.object({ exitCode: z.number().int().nullable(), signal: z.string().nullable(), stderrTail: z.string(), inFlightCalls: count }),
   },
@@ -104,6 +104,12 @@ const providerEventSchemas: EventSchemas<ProviderEvent> = {
 const instanceEventSchemas: EventSchemas<InstanceEvent> = {
   InstanceStarted: { schema: z.object({ pid: z.number().int(), host: z.string(), version: z.string() }) },
   InstanceStopped: { schema: z.object({ reason: z.enum(['shutdown', 'died']) }) },
+  ConfigReloadRejected: {
+    schema: z.object({
+      sourcePath: z.string(),
+      problems: z.array(z.object({ path: z.string(), line: z.number().int().nullable(), message: z.string() })),
+    }),
+  },
 };
 
 /** Every hangar event type's schema (a test registry may extend it with test-only types). */

@@ -5,6 +5,8 @@ import type { Logger } from '../../application/ports/logger.js';
 export interface Servable {
   readonly app: Application;
   shutdown(): Promise<void>;
+  /** Reads the config file again and applies it (SIGHUP); logs and records what it did or refused. */
+  reload?(why: string): Promise<unknown>;
 }
 
 /** One serving process's end, shared by every serve mode (stdio, HTTP). */
@@ -25,9 +27,10 @@ export interface ServeLifecycle {
 export const FORCED_EXIT_CODE = 130;
 
 /**
- * Signal handling and process exit for a serving hangar. SIGINT, SIGTERM and SIGHUP, and whatever a
- * transport reports as its own end (stdin closed), all lead to the same orderly shutdown. A second signal
- * while it runs ends the process at once (exit 130), in case something in it hangs.
+ * Signal handling and process exit for a serving hangar. SIGINT and SIGTERM, and whatever a transport
+ * reports as its own end (stdin closed), lead to the same orderly shutdown. A second signal while it runs
+ * ends the process at once (exit 130), in case something in it hangs. SIGHUP reloads the config file (once
+ * the boot has finished); a hangar that cannot reload shuts down on it instead, as before.
  */
 export const serveLifecycle = (booting: Promise<Servable>, logger: Logger): ServeLifecycle => {
   const closers: (() => Promise<void>)[] = [];
@@ -51,7 +54,18 @@ export const serveLifecycle = (booting: Promise<Servable>, logger: Logger): Serv
       process.exit(0);
     })();
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on('SIGHUP', () => {
+    if (ending) return;
+    void booting.then(
+      (hangar) => {
+        if (ending) return;
+        if (hangar.reload === undefined) return end('SIGHUP');
+        hangar.reload('SIGHUP').catch((e: unknown) => logger.error('config reload failed', { error: String(e) }));
+      },
+      () => undefined,
+    );
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {
       if (ending) {
         logger.warn('second signal during shutdown: exiting at once', { signal });
