@@ -110,9 +110,12 @@ const toolPattern = z.string().regex(/^[A-Za-z0-9_.*-]{1,128}$/, {
   error: (issue) => `invalid tool pattern ${describeValue(issue.input)}: 1-128 characters of A-Z a-z 0-9 _ . - and * (any run of characters)`,
 });
 
+/** `expose: direct` is short for `expose: { mode: direct }`. */
+const modeShorthand = (value: unknown): unknown => (typeof value === 'string' ? { mode: value } : value);
+
 /** Top level: `expose: both`, or `expose: { mode: both, separator: "__" }`. */
-const exposeSchema = z.union([
-  exposeMode.transform((mode) => ({ mode, separator: DEFAULT_EXPOSE.separator as string })),
+const exposeSchema = z.preprocess(
+  modeShorthand,
   z.strictObject({
     mode: exposeMode.default(DEFAULT_EXPOSE.mode),
     separator: z
@@ -120,11 +123,11 @@ const exposeSchema = z.union([
       .regex(/^[A-Za-z0-9_-]{1,8}$/, { error: (issue) => `invalid separator ${describeValue(issue.input)}: 1-8 characters of A-Z a-z 0-9 _ -` })
       .default(DEFAULT_EXPOSE.separator),
   }),
-]);
+);
 
 /** Per provider: `expose: direct`, or `expose: { mode?, prefix?, allow?, deny? }`. */
-const providerExposeSchema = z.union([
-  exposeMode.transform((mode) => ({ mode })),
+const providerExposeSchema = z.preprocess(
+  modeShorthand,
   z.strictObject({
     mode: exposeMode.optional(),
     prefix: z
@@ -134,7 +137,7 @@ const providerExposeSchema = z.union([
     allow: z.array(toolPattern).optional(),
     deny: z.array(toolPattern).optional(),
   }),
-]);
+);
 
 const providerSchema = z.strictObject({
   mode: z

@@ -210,9 +210,9 @@ const toProviderConfig = (p: ProviderFile, configDir: string, written: ProviderC
 const toProviderExposure = (e: NonNullable<ProviderFile['expose']>): ProviderExposure => {
   const exposure: { -readonly [K in keyof ProviderExposure]: ProviderExposure[K] } = {};
   if (e.mode !== undefined) exposure.mode = e.mode;
-  if ('prefix' in e && e.prefix !== undefined) exposure.prefix = e.prefix;
-  if ('allow' in e && e.allow !== undefined) exposure.allow = e.allow;
-  if ('deny' in e && e.deny !== undefined) exposure.deny = e.deny;
+  if (e.prefix !== undefined) exposure.prefix = e.prefix;
+  if (e.allow !== undefined) exposure.allow = e.allow;
+  if (e.deny !== undefined) exposure.deny = e.deny;
   return exposure;
 };
 
