@@ -18,6 +18,7 @@ import {
   type CallResult,
   type ConnectedHangar,
 } from '../support/hangar-harness.js';
+import { connect as connectHttp, startHttp } from '../support/http-hangar.js';
 
 /**
  * The front door: every provider's tools listed beside the registry tools as `<provider>__<tool>`, from the
@@ -185,7 +186,7 @@ providers:
 });
 
 describe('names clients accept', () => {
-  it('a name over 64 characters is shortened with a hash suffix and round-trips; a collision with a registry tool is renamed', async () => {
+  it('a name over 64 characters is shortened with a hash suffix and round-trips; every name is unique and valid', async () => {
     const dir = dirs.make();
     const toolsFile = join(dir, 'tools.txt');
     const long = `a_tool_with_a_rather_long_name_${'x'.repeat(40)}`;
@@ -211,7 +212,7 @@ describe('names clients accept', () => {
     );
     const answer = (await hangar.call(expected, { value: 'v' })) as CallResult;
     assert.deepEqual(answer.content, [{ type: 'text', text: '{"value":"v"}' }]);
-    // `registry__list` is free, but with separator "_" it would not be: here the prefix+separator keep them apart.
+    // A prefix that looks like the registry's is fine while the names differ (`registry__list`, not `registry_list`).
     assert.ok(tools.some((t) => t.name === 'registry__list'));
     assert.equal(new Set(tools.map((t) => t.name)).size, tools.length, 'names are unique');
   });
@@ -282,5 +283,34 @@ providers:
     assert.equal(changes, 2);
     assert.ok((await names()).includes('shifty__second'));
     assert.deepEqual((await hangar.call('shifty__second', { value: 'y' })).content, [{ type: 'text', text: '{"value":"y"}' }]);
+  });
+});
+
+describe('notifications/tools/list_changed over HTTP', { timeout: 60_000 }, () => {
+  it('reaches every session (Streamable HTTP and SSE) once when the tools change', async () => {
+    const dir = dirs.make();
+    const hangar = await startHttp(writeConfig(dir, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`));
+    try {
+      const clients = [await connectHttp(hangar, 'streamable'), await connectHttp(hangar, 'sse')];
+      const changes = [0, 0];
+      clients.forEach((client, i) =>
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+          changes[i]!++;
+        }),
+      );
+      // Let the Streamable HTTP client open its standalone event stream (where unsolicited notifications go).
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((await clients[0]!.callTool({ name: 'registry_start', arguments: { provider: 'math' } })).isError, undefined);
+      await eventually(async () => changes[0] === 1 && changes[1] === 1);
+      const names = (await clients[1]!.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('math__add'));
+      await clients[0]!.callTool({ name: 'registry_stop', arguments: { provider: 'math' } });
+      await clients[0]!.callTool({ name: 'registry_start', arguments: { provider: 'math' } });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(changes, [1, 1]);
+      await Promise.all(clients.map((c) => c.close()));
+    } finally {
+      await hangar.stop();
+    }
   });
 });
