@@ -71,6 +71,7 @@ export async function benchBookkeeping(calls = 20_000) {
       retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 },
       rateLimit: { rps: 1e9, burst: 1e9 },
       limits: { maxMessageBytes: 8 * 1024 * 1024, maxResultBytes: 8 * 1024 * 1024 },
+      expose: { mode: 'both', separator: '__' },
       http: {
         host: '127.0.0.1',
         port: 0,

@@ -22,6 +22,7 @@ import type { ProviderRuntime } from './application/ports/provider-runtime.js';
 import { healthMonitor, healthSweepIntervalMs } from './application/process-managers/health-monitor.js';
 import { idleReaper, idleSweepIntervalMs } from './application/process-managers/idle-reaper.js';
 import { ProviderCatalog } from './application/projections/provider-catalog.projection.js';
+import { catalogTools, onCatalogToolsChanged } from './application/queries/catalog-tools.js';
 import { listProviders } from './application/queries/list-providers.js';
 import { providerDetails } from './application/queries/provider-details.js';
 import { providerHistory } from './application/queries/provider-history.js';
@@ -231,6 +232,12 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       history: providerHistory(store),
       resolve: (provider) => catalog.require(provider).id,
       ids: get(T.Ids),
+      catalogTools: catalogTools(catalog),
+      onCatalogToolsChanged: onCatalogToolsChanged(get<EventBus<HangarEvent>>(T.EventBus)),
+      exposure: {
+        config: config.expose,
+        providers: new Map([...config.providers].flatMap(([id, p]) => (p.expose === undefined ? [] : [[id, p.expose] as const]))),
+      },
     };
   });
   return c;

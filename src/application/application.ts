@@ -7,9 +7,11 @@ import type { StopProvider } from './commands/stop-provider.js';
 import type { IdGenerator } from './ports/clock.js';
 import type { ChainVerification } from './ports/event-store.js';
 import type { ToolCallResult } from './ports/provider-runtime.js';
+import type { ExposeConfig, ProviderExposure } from './config.js';
 import type { providerDetails } from './queries/provider-details.js';
 import type { allProvidersHistory, providerHistory, recordedProviders } from './queries/provider-history.js';
 import type { listProviders } from './queries/list-providers.js';
+import type { catalogTools, onCatalogToolsChanged } from './queries/catalog-tools.js';
 import type { providerTools } from './queries/provider-tools.js';
 import type { registryHealth } from './queries/registry-health.js';
 import type { statusDashboard } from './queries/status-dashboard.js';
@@ -38,6 +40,12 @@ export interface Application {
   /** The registered provider with this id; throws PROVIDER_NOT_FOUND (with "did you mean") otherwise. */
   readonly resolve: (provider: string) => ProviderId;
   readonly ids: IdGenerator;
+  /** Every registered provider's known tools, without starting any (the source of the direct tools). */
+  readonly catalogTools: ReturnType<typeof catalogTools>;
+  /** Subscribes to the events that may change `catalogTools()`; returns the unsubscribe function. */
+  readonly onCatalogToolsChanged: ReturnType<typeof onCatalogToolsChanged>;
+  /** Which tools clients see: the top-level `expose`, and each provider's own `expose` where it has one. */
+  readonly exposure: { readonly config: ExposeConfig; readonly providers: ReadonlyMap<ProviderId, ProviderExposure> };
 }
 
 /**

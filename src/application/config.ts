@@ -2,6 +2,31 @@ import type { ProviderId } from '../domain/shared/ids.js';
 import type { ProviderSettings, ToolDefinition } from '../domain/provider/tool-definition.js';
 import type { LaunchSpec } from './ports/provider-runtime.js';
 
+/**
+ * The surface a client sees: `registry` (the registry tools), `direct` (every provider's tools under their
+ * own namespaced names), `both`; `search` is served as `registry` in this version.
+ */
+export type ExposeMode = 'registry' | 'direct' | 'both' | 'search';
+
+/** The top-level `expose` section. */
+export interface ExposeConfig {
+  readonly mode: ExposeMode;
+  /** Between the prefix (the provider id by default) and the tool's name: `math__add`. */
+  readonly separator: string;
+}
+
+/** A provider's `expose` section: only what it writes (so a config without it keeps its digest). */
+export interface ProviderExposure {
+  /** Default: the top-level mode. `direct` or `both` lists its tools directly. */
+  readonly mode?: ExposeMode;
+  /** Default: the provider id; empty: the tools' own names, no separator. */
+  readonly prefix?: string;
+  /** Tool names or `*` patterns; when given, only the tools matching one are exposed directly. */
+  readonly allow?: readonly string[];
+  /** Tool names or `*` patterns never exposed directly (they stay callable through registry_invoke). */
+  readonly deny?: readonly string[];
+}
+
 /** A validated provider, paths resolved. */
 export interface ProviderConfig {
   /** How to run it; the composition root routes it to the runtime of its `mode`. */
@@ -14,6 +39,8 @@ export interface ProviderConfig {
   readonly asWritten: { readonly command: readonly string[]; readonly cwd: string | null };
   /** Values never stored or shown: the provider's env values and every `${VAR}` value expanded into its config. */
   readonly secrets: readonly string[];
+  /** How its tools are exposed directly; absent: as the top-level `expose` says. */
+  readonly expose?: ProviderExposure;
 }
 
 export interface RetryConfig {
@@ -78,6 +105,8 @@ export interface HangarConfig {
   readonly retry: RetryConfig;
   readonly limits: LimitsConfig;
   readonly http: HttpConfig;
+  /** Which tools clients see (`expose:`). */
+  readonly expose: ExposeConfig;
   /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;
 }

@@ -157,6 +157,20 @@ describe("a provider's result reaches a raw client through registry_invoke as th
     }
     assert.match(line, /\[9007199254740993\s*,\s*0\.1\]/, 'list: the provider sent [9007199254740993,0.1]');
   });
+
+  it('a direct tool (unusual__<case>) takes the same lane: every result as the provider wrote it', async () => {
+    for (const [index, name] of CASES.entries()) {
+      const id = 200 + index;
+      const line = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"unusual__${name}","arguments":{}}}`;
+      const answer = await hangar.request(id, line);
+      assert.equal(answer.error, undefined, `${name}: a JSON-RPC error: ${show(answer.error)}`);
+      const actual = resultOfLine(hangar.lineOf(id)!);
+      const expected = resultOfLine(direct.get(name)!);
+      assert.deepStrictEqual(actual, expected, firstDifference(actual, expected, `${name}: result`) ?? 'the results differ');
+    }
+    const big = hangar.lineOf(200 + CASES.indexOf('big_numbers'))!;
+    assert.match(big, /"above53"\s*:\s*9007199254740993[\s,}\]]/);
+  });
 });
 
 /**

@@ -113,7 +113,8 @@ describe('mcp-hangar over HTTP (Streamable HTTP and HTTP+SSE)', { timeout: 120_0
 
   it('answers every registry tool over Streamable HTTP as over stdio', async () => {
     const client = await open('streamable');
-    const listed = (await client.listTools()).tools.map((t) => t.name).sort();
+    const all = (await client.listTools()).tools.map((t) => t.name);
+    const listed = all.filter((n) => n.startsWith('registry_')).sort();
     const calls: Record<string, Record<string, unknown>> = {
       registry_list: {},
       registry_tools: { provider: 'math' },
@@ -134,6 +135,9 @@ describe('mcp-hangar over HTTP (Streamable HTTP and HTTP+SSE)', { timeout: 120_0
       assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result.content).slice(0, 300)}`);
     }
     assert.deepEqual((await call(client, 'registry_invoke', calls['registry_invoke'])).structuredContent, { result: 42 });
+    // Beside them, the providers' own tools (those known by now), called directly over HTTP as over stdio.
+    assert.ok(all.includes('math__multiply'), all.join(', '));
+    assert.deepEqual((await call(client, 'math__multiply', { a: 6, b: 7 })).structuredContent, { result: 42 });
   });
 
   it('shares one provider process among twenty sessions', async () => {

@@ -38,4 +38,5 @@ export const hangarConfig = (dbPath: string, providers: Record<string, ProviderC
     allowedOrigins: [],
     metricsAuth: false,
   },
+  expose: { mode: 'both', separator: '__' },
 });

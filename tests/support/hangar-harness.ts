@@ -99,7 +99,7 @@ export interface RawHangar {
   request(id: number, line: string): Promise<RawAnswer>;
   /** Writes `line` (one line, without its newline; anything at all) and resolves once it was written. */
   send(line: string): Promise<void>;
-  /** The ids of every response so far, in order (the initialize exchange's 0 included). */
+  /** The ids of every response so far, in order (the initialize exchange's 0 included); notifications are not responses. */
   answered(): readonly unknown[];
   /** The line (as text, without its newline) of the response carrying `id`, once it came. */
   lineOf(id: number): string | undefined;
@@ -131,6 +131,7 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
       const line = pending.slice(0, end);
       const message = JSON.parse(line) as Partial<RawAnswer>;
       pending = pending.slice(end + 1);
+      if (!('id' in message)) continue; // a notification (tools/list_changed, progress), not an answer
       answered.push(message.id);
       if (typeof message.id === 'number') lines.set(message.id, line);
       if (typeof message.id === 'number') waiting.get(message.id)?.(message as RawAnswer);

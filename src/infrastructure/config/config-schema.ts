@@ -92,6 +92,53 @@ const circuitBreakerSchema = z.strictObject({
   reset_timeout_s: boundedNumber({ gt: 0 }).default(30),
 });
 
+/** The surfaces `expose` chooses between (`search` is served as `registry` in this version). */
+export const EXPOSE_MODES = ['registry', 'direct', 'both', 'search'] as const;
+/** The front door when the config sets none: the registry tools and every provider's tools, `<provider>__<tool>`. */
+export const DEFAULT_EXPOSE = { mode: 'both', separator: '__' } as const;
+
+const exposeMode = z.enum(EXPOSE_MODES, {
+  error: (issue) => {
+    const hint = typeof issue.input === 'string' ? closestMatch(issue.input, EXPOSE_MODES) : undefined;
+    const suggestion = hint === undefined ? '' : ` — did you mean '${hint}'?`;
+    return `invalid expose mode ${describeValue(issue.input)}: expected one of ${EXPOSE_MODES.join(', ')}${suggestion}`;
+  },
+});
+
+/** A tool name or a pattern with `*` (any run of characters). */
+const toolPattern = z.string().regex(/^[A-Za-z0-9_.*-]{1,128}$/, {
+  error: (issue) => `invalid tool pattern ${describeValue(issue.input)}: 1-128 characters of A-Z a-z 0-9 _ . - and * (any run of characters)`,
+});
+
+/** `expose: direct` is short for `expose: { mode: direct }`. */
+const modeShorthand = (value: unknown): unknown => (typeof value === 'string' ? { mode: value } : value);
+
+/** Top level: `expose: both`, or `expose: { mode: both, separator: "__" }`. */
+const exposeSchema = z.preprocess(
+  modeShorthand,
+  z.strictObject({
+    mode: exposeMode.default(DEFAULT_EXPOSE.mode),
+    separator: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,8}$/, { error: (issue) => `invalid separator ${describeValue(issue.input)}: 1-8 characters of A-Z a-z 0-9 _ -` })
+      .default(DEFAULT_EXPOSE.separator),
+  }),
+);
+
+/** Per provider: `expose: direct`, or `expose: { mode?, prefix?, allow?, deny? }`. */
+const providerExposeSchema = z.preprocess(
+  modeShorthand,
+  z.strictObject({
+    mode: exposeMode.optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{0,64}$/, { error: (issue) => `invalid prefix ${describeValue(issue.input)}: 0-64 characters of A-Z a-z 0-9 _ -` })
+      .optional(),
+    allow: z.array(toolPattern).optional(),
+    deny: z.array(toolPattern).optional(),
+  }),
+);
+
 const providerSchema = z.strictObject({
   mode: z
     .literal('subprocess', {
@@ -120,6 +167,8 @@ const providerSchema = z.strictObject({
   timeout_s: boundedNumber({ gte: 0.1, lte: 3600 }).default(30),
   circuit_breaker: circuitBreakerSchema.default({ failure_threshold: 5, reset_timeout_s: 30 }),
   tools: z.array(toolSchema).default([]),
+  /** How this provider's tools are exposed as direct tools (default: as the top-level `expose` says). */
+  expose: providerExposeSchema.optional(),
 });
 
 const retrySchema = z.strictObject({
@@ -191,6 +240,7 @@ export const configFileSchema = z.strictObject({
   retry: retrySchema.default({ max_attempts: 3, initial_delay_ms: 1000, max_delay_ms: 30000, jitter: 0.25 }),
   limits: limitsSchema.default(DEFAULT_LIMITS),
   http: httpSchema.default({ ...DEFAULT_HTTP, allowed_origins: [], metrics_auth: false }),
+  expose: exposeSchema.default({ ...DEFAULT_EXPOSE }),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { ConfigProblem, ConfigResult, HangarConfig, HttpConfig, ProviderConfig, RateLimitConfig } from '../../application/config.js';
+import type { ConfigProblem, ConfigResult, HangarConfig, HttpConfig, ProviderConfig, ProviderExposure, RateLimitConfig } from '../../application/config.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import { providerId, type ProviderId } from '../../domain/shared/ids.js';
 import { DEFAULT_RATE_LIMIT, configFileSchema, describeValue, type ConfigFile, type ProviderFile } from './config-schema.js';
@@ -165,6 +165,7 @@ const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written:
     providers,
     limits: { maxMessageBytes: file.limits.max_message_bytes, maxResultBytes: file.limits.max_result_bytes },
     http: toHttpConfig(file),
+    expose: { mode: file.expose.mode, separator: file.expose.separator },
     retry: {
       maxAttempts: file.retry.max_attempts,
       initialDelayMs: file.retry.initial_delay_ms,
@@ -203,7 +204,18 @@ const toProviderConfig = (p: ProviderFile, configDir: string, written: ProviderC
     },
   },
   tools: p.tools.map(toToolDefinition),
+  ...(p.expose === undefined ? {} : { expose: toProviderExposure(p.expose) }),
 });
+
+/** Only the keys written, so that the provider's config digest changes only when its exposure does. */
+const toProviderExposure = (e: NonNullable<ProviderFile['expose']>): ProviderExposure => {
+  const exposure: { -readonly [K in keyof ProviderExposure]: ProviderExposure[K] } = {};
+  if (e.mode !== undefined) exposure.mode = e.mode;
+  if (e.prefix !== undefined) exposure.prefix = e.prefix;
+  if (e.allow !== undefined) exposure.allow = e.allow;
+  if (e.deny !== undefined) exposure.deny = e.deny;
+  return exposure;
+};
 
 /** Copies only the keys that were given, so an absent `title` is absent rather than `undefined`. */
 const toToolDefinition = (tool: ProviderFile['tools'][number]): ToolDefinition => {

@@ -69,3 +69,16 @@ export const errorResult = (error: DomainError, correlationId: string) => {
     structuredContent: { error: structured },
   };
 };
+
+/** Where a direct tool's error result carries the structured error (see {@link directErrorResult}). */
+export const DIRECT_ERROR_META = 'mcp-hangar/error';
+
+/**
+ * The rich error of a failed direct tool call: the same text, with the structured error under
+ * `_meta["mcp-hangar/error"]` instead of `structuredContent`, which a client checks against the provider
+ * tool's `outputSchema` (the SDK's Client does, even on an error result) and would refuse.
+ */
+export const directErrorResult = (error: DomainError, correlationId: string) => {
+  const { structuredContent, ...rest } = errorResult(error, correlationId);
+  return { ...rest, _meta: { [DIRECT_ERROR_META]: structuredContent.error } };
+};

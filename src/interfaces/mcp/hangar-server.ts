@@ -6,7 +6,9 @@ import type { Application } from '../../application/application.js';
 import type { Logger } from '../../application/ports/logger.js';
 import type { ToolCallResult } from '../../application/ports/provider-runtime.js';
 import { DomainError, isDomainError } from '../../domain/shared/errors.js';
-import { errorResult } from './error-result.js';
+import { directErrorResult, errorResult } from './error-result.js';
+import { computeExposure, type Exposure } from './exposure.js';
+import { acceptToolArguments, toolArgumentsSchema } from './schemas.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
 import { identityOf, serveToolCallLane, type LaneHandle, type RegistryCall } from './tool-call-lane.js';
 import { registryDetails } from './tools/details.tool.js';
@@ -38,7 +40,7 @@ const REGISTRY_TOOLS: readonly RegistryTool[] = [
 ] as unknown as readonly RegistryTool[];
 
 const INSTRUCTIONS =
-  "mcp-hangar fronts a registry of MCP providers. registry_list shows them, registry_tools shows a provider's tools and their schemas, registry_invoke calls a tool (starting the provider when it is cold). On errors, follow the hints in the result.";
+  "mcp-hangar fronts a registry of MCP providers. Their tools may be listed directly as <provider>__<tool> (call them like any tool; a cold provider is started first). registry_list shows the providers, registry_tools shows a provider's tools and their schemas, registry_invoke calls any provider tool by provider and name. On errors, follow the hints in the result.";
 
 const listing = (tool: RegistryTool): Tool => {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(tool.inputSchema, { io: 'input' }) as Record<string, unknown>;
@@ -53,6 +55,42 @@ const listing = (tool: RegistryTool): Tool => {
 
 const byName = new Map(REGISTRY_TOOLS.map((t) => [t.name, t]));
 const tools = REGISTRY_TOOLS.map(listing);
+const registryNames = REGISTRY_TOOLS.map((t) => t.name);
+
+/**
+ * The exposure of one booted application, recomputed only after an event that may change the catalog's
+ * tools (`onCatalogToolsChanged` marks it stale): `takes` on the hot path is one map lookup.
+ */
+class ExposureCache {
+  private current: Exposure | undefined;
+
+  constructor(private readonly app: Application) {}
+
+  get(): Exposure {
+    return (this.current ??= computeExposure({
+      config: this.app.exposure.config,
+      providers: this.app.exposure.providers,
+      catalog: this.app.catalogTools(),
+      reserved: registryNames,
+      registryTools: tools,
+    }));
+  }
+
+  invalidate(): void {
+    this.current = undefined;
+  }
+}
+
+/** A direct tool's call as the registry_invoke input it stands for: its arguments as given, the provider's own timeout. */
+const directInput = (call: RegistryCall, target: { provider: string; tool: string }) => {
+  let args = acceptToolArguments(call.arguments);
+  if (args === undefined) {
+    const parsed = toolArgumentsSchema.safeParse(call.arguments);
+    if (!parsed.success) throw invalidArguments(call.name, parsed.error);
+    args = parsed.data;
+  }
+  return { provider: target.provider, tool: target.tool, arguments: args, timeout: undefined };
+};
 
 const invalidArguments = (tool: string, error: z.ZodError) =>
   new DomainError('INVALID_ARGUMENTS', `invalid arguments for ${tool}: ${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`, {
@@ -65,27 +103,33 @@ const invalidArguments = (tool: string, error: z.ZodError) =>
  * tool's hand check first, when it has one, else its schema), takes from the rate limit, runs the handler,
  * and turns every failure into the rich error result. Never rejects.
  */
-const serveCall = async (app: Application, call: RegistryCall, logger: Logger): Promise<ToolCallResult> => {
+const serveCall = async (app: Application, exposure: ExposureCache, call: RegistryCall, logger: Logger): Promise<ToolCallResult> => {
   const correlationId = app.ids.correlationId();
-  const tool = byName.get(call.name);
+  const target = byName.has(call.name) ? undefined : exposure.get().byName.get(call.name);
+  // A direct tool is served as the registry_invoke of its provider's tool.
+  const tool = target === undefined ? byName.get(call.name) : byName.get(registryInvoke.name);
   try {
     if (!tool) {
       throw new DomainError('TOOL_NOT_FOUND', `the hangar has no tool '${call.name}'`, {
         retryable: false,
-        hints: ['Use tools/list to see the registry tools; provider tools are called through registry_invoke'],
+        hints: ['Use tools/list to see the tools; any provider tool can also be called through registry_invoke'],
       });
     }
-    const args = call.arguments ?? {};
-    let input = tool.accept?.(args);
-    if (input === undefined) {
-      const parsed = tool.inputSchema.safeParse(args);
-      if (!parsed.success) throw invalidArguments(tool.name, parsed.error);
-      input = parsed.data;
+    let input: unknown;
+    if (target !== undefined) input = directInput(call, target);
+    else {
+      const args = call.arguments ?? {};
+      input = tool.accept?.(args);
+      if (input === undefined) {
+        const parsed = tool.inputSchema.safeParse(args);
+        if (!parsed.success) throw invalidArguments(tool.name, parsed.error);
+        input = parsed.data;
+      }
     }
-    const target = input as { provider?: string; tool?: string };
+    const named = input as { provider?: string; tool?: string };
     // One bucket per caller (per session when none is known; one for the whole stdio client), and per tool.
     const owner = call.caller ?? call.session;
-    const key = target.provider === undefined ? tool.name : `${target.provider}/${target.tool ?? tool.name}`;
+    const key = named.provider === undefined ? tool.name : `${named.provider}/${named.tool ?? tool.name}`;
     app.rateLimiter.take(owner === undefined ? key : `${owner}\u0000${key}`);
     const { progressToken, sendProgress } = call;
     const context: ToolContext = {
@@ -100,14 +144,15 @@ const serveCall = async (app: Application, call: RegistryCall, logger: Logger): 
     };
     return await tool.handler(input, context);
   } catch (error) {
-    if (isDomainError(error)) return errorResult(error, correlationId);
+    const failed = target === undefined ? errorResult : directErrorResult;
+    if (isDomainError(error)) return failed(error, correlationId);
     logger.error('registry tool failed unexpectedly', {
       tool: call.name,
       correlationId,
       ...(call.caller === undefined ? {} : { caller: call.caller }),
       error: error instanceof Error ? error.stack : String(error),
     });
-    return errorResult(
+    return failed(
       new DomainError('INTERNAL_ERROR', `internal error in ${call.name}: ${error instanceof Error ? error.message : String(error)}`),
       correlationId,
     );
@@ -129,45 +174,73 @@ export interface HangarServer {
  * the SDK's request machinery and forwards their results unchanged. Transport-agnostic.
  */
 export const createHangarServer = (ready: Application | Promise<Application>, logger: Logger, version: string): HangarServer => {
-  let booted: Application | undefined;
-  const appReady = Promise.resolve(ready).then((app) => (booted = app));
+  let booted: { app: Application; exposure: ExposureCache } | undefined;
+  const servers = new Set<Server>();
+  let unsubscribe: (() => void) | undefined;
+  let announced: string | undefined;
+  let checking = false;
+  /** After a burst of catalog events: tells every session, once, when the listing really changed. */
+  const checkListing = (): void => {
+    if (checking || booted === undefined) return;
+    checking = true;
+    queueMicrotask(() => {
+      checking = false;
+      if (booted === undefined) return;
+      const exposure = booted.exposure.get();
+      if (exposure.digest === announced) return;
+      announced = exposure.digest;
+      for (const collision of exposure.collisions) logger.warn('direct tool name collision', { detail: collision });
+      logger.info('tool list changed', { direct_tools: exposure.tools.length });
+      for (const server of servers) void server.sendToolListChanged().catch(() => undefined);
+    });
+  };
+  const appReady = Promise.resolve(ready).then((app) => {
+    const exposure = new ExposureCache(app);
+    booted = { app, exposure };
+    const first = exposure.get();
+    announced = first.digest;
+    for (const collision of first.collisions) logger.warn('direct tool name collision', { detail: collision });
+    unsubscribe = app.onCatalogToolsChanged(() => {
+      exposure.invalidate();
+      checkListing();
+    });
+    return booted;
+  });
   appReady.catch(() => undefined);
-  const app = (): Application | Promise<Application> => booted ?? appReady;
+  const serve = (call: RegistryCall): Promise<ToolCallResult> =>
+    booted ? serveCall(booted.app, booted.exposure, call, logger) : appReady.then((b) => serveCall(b.app, b.exposure, call, logger));
   /** An SDK server for one transport: the SDK's Protocol serves one connection, so each transport (stdio, each HTTP session) gets its own. */
   const newServer = (): Server => {
-    const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools }));
+    const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
+    server.setRequestHandler(ListToolsRequestSchema, async () => {
+      const exposure = (booted ?? (await appReady)).exposure.get();
+      return { tools: exposure.registryListed ? [...tools, ...exposure.tools] : [...exposure.tools] };
+    });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      serveCall(
-        await app(),
-        {
-          name: request.params.name,
-          arguments: request.params.arguments,
-          progressToken: request.params._meta?.progressToken,
-          signal: extra.signal,
-          sendProgress: (params) => extra.sendNotification({ method: 'notifications/progress', params }),
-          ...identityOf(extra.authInfo, extra.sessionId),
-        },
-        logger,
-      ),
+      serve({
+        name: request.params.name,
+        arguments: request.params.arguments,
+        progressToken: request.params._meta?.progressToken,
+        signal: extra.signal,
+        sendProgress: (params) => extra.sendNotification({ method: 'notifications/progress', params }),
+        ...identityOf(extra.authInfo, extra.sessionId),
+      }),
     );
     return server;
   };
-  const servers = new Set<Server>();
   const laneTools = new Set(REGISTRY_TOOLS.filter((t) => t.accept !== undefined).map((t) => t.name));
+  // A direct tool is a lane tool once the registry is booted (before, its call takes the SDK path and waits for the boot).
+  const takes = (name: string): boolean => laneTools.has(name) || (booted !== undefined && booted.exposure.get().byName.has(name));
   return {
     connect: async (transport) => {
       const server = newServer();
       servers.add(server);
       server.onclose = () => servers.delete(server);
       await server.connect(transport);
-      return serveToolCallLane(transport, {
-        takes: (name) => laneTools.has(name),
-        serve: (call) => (booted ? serveCall(booted, call, logger) : appReady.then((ready) => serveCall(ready, call, logger))),
-        logger,
-      });
+      return serveToolCallLane(transport, { takes, serve, logger });
     },
     close: async () => {
+      unsubscribe?.();
       await Promise.all([...servers].map((server) => server.close()));
     },
   };

@@ -236,6 +236,29 @@ describe('loadConfig: each kind of problem names its path and line', () => {
     only(problems('http:\n  auth:\n    tokens: [short]\n'), 'http.auth.tokens[0]', 3, /at least 16 characters/);
   });
 
+  it('reads expose (default both, "__"), as a word or a section, and per provider only what is written', () => {
+    assert.deepEqual(ok(loadConfig(writeConfig('providers: {}\n'), {})).expose, { mode: 'both', separator: '__' });
+    assert.deepEqual(ok(loadConfig(writeConfig('expose: registry\n'), {})).expose, { mode: 'registry', separator: '__' });
+    assert.deepEqual(ok(loadConfig(writeConfig('expose: { separator: "-" }\n'), {})).expose, { mode: 'both', separator: '-' });
+    const yaml = `providers:
+  a: { command: [x] }
+  b: { command: [x], expose: direct }
+  c: { command: [x], expose: { prefix: "", allow: [add, "get_*"], deny: [get_secret] } }
+`;
+    const providers = ok(loadConfig(writeConfig(yaml), {})).providers;
+    assert.equal(providers.get(providerId('a'))?.expose, undefined, 'absent: the config digest of a provider without it does not change');
+    assert.deepEqual(providers.get(providerId('b'))?.expose, { mode: 'direct' });
+    assert.deepEqual(providers.get(providerId('c'))?.expose, { prefix: '', allow: ['add', 'get_*'], deny: ['get_secret'] });
+  });
+
+  it('refuses an unknown expose mode (with a suggestion), a bad separator, prefix or pattern', () => {
+    const [mode] = problems('expose: direkt\n');
+    assert.match(mode?.message ?? '', /expected one of registry, direct, both, search — did you mean 'direct'\?/);
+    assert.ok(problems('expose: { separator: "a b" }\n').some((p) => /invalid separator/.test(p.message)));
+    assert.ok(problems('providers:\n  m:\n    command: [x]\n    expose: { prefix: "a.b" }\n').some((p) => /invalid prefix/.test(p.message)));
+    assert.ok(problems('providers:\n  m:\n    command: [x]\n    expose: { allow: ["a b"] }\n').some((p) => /invalid tool pattern/.test(p.message)));
+  });
+
   it('refuses a command that is a string, empty, or missing', () => {
     const yaml = (command: string) => `providers:\n  m:\n    description: x\n${command}`;
     only(problems(yaml('    command: node server.js\n')), 'providers.m.command', 4, /^command must be a list, e\.g\. \[node, server\.js\]/);
