@@ -236,7 +236,8 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       onCatalogToolsChanged: onCatalogToolsChanged(get<EventBus<HangarEvent>>(T.EventBus)),
       exposure: {
         config: config.expose,
-        providers: new Map([...config.providers].flatMap(([id, p]) => (p.expose === undefined ? [] : [[id, p.expose] as const]))),
+        // A view of the configs in force, so that a reload's new settings apply at the next recomputation.
+        providers: { get: (provider: string) => configs.get(provider as ProviderId)?.expose },
       },
     };
   });

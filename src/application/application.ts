@@ -45,7 +45,7 @@ export interface Application {
   /** Subscribes to the events that may change `catalogTools()`; returns the unsubscribe function. */
   readonly onCatalogToolsChanged: ReturnType<typeof onCatalogToolsChanged>;
   /** Which tools clients see: the top-level `expose`, and each provider's own `expose` where it has one. */
-  readonly exposure: { readonly config: ExposeConfig; readonly providers: ReadonlyMap<ProviderId, ProviderExposure> };
+  readonly exposure: { readonly config: ExposeConfig; readonly providers: { get(provider: string): ProviderExposure | undefined } };
 }
 
 /**

@@ -59,6 +59,11 @@ describe('config hot reload', { timeout: 120_000 }, () => {
 
       await eventually(async () => (await ids()).join() === 'extra,faulty,math', 5000);
       assert.equal((await invoke('extra', 'add', { a: 2, b: 3 })).structuredContent?.['result'], 5);
+      // The added provider's tools are listed directly once it told them; a removed one's are gone.
+      await eventually(async () => {
+        const names = (await hangar.client.listTools()).tools.map((t) => t.name);
+        return names.includes('extra__add') && !names.some((n) => n.startsWith('doomed__'));
+      }, 5000);
       // The calls in flight finish with their results; only then are their processes stopped.
       const [done, doneOnDoomed] = await Promise.all([slow, slowOnDoomed]);
       assert.equal(done.isError, undefined, JSON.stringify(done));

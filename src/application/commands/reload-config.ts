@@ -44,13 +44,14 @@ export interface ReloadConfigDeps {
 const DRAIN_POLL_MS = 20;
 
 /** Sections that only a restart of the hangar applies (the transports and the store are built once). */
-const RESTART_ONLY = ['eventStore', 'limits', 'http', 'rateLimit'] as const satisfies readonly (keyof HangarConfig)[];
+const RESTART_ONLY = ['eventStore', 'limits', 'http', 'rateLimit', 'expose'] as const satisfies readonly (keyof HangarConfig)[];
 
 const SECTION_NAMES: Record<(typeof RESTART_ONLY)[number], string> = {
   eventStore: 'event_store',
   limits: 'limits',
   http: 'http',
   rateLimit: 'rate limit (MCP_RATE_LIMIT_RPS, MCP_RATE_LIMIT_BURST)',
+  expose: "expose (the top-level surface; the providers' own expose settings reload live)",
 };
 
 /**

@@ -29,7 +29,8 @@ export interface Exposure {
 
 export interface ExposureInput {
   readonly config: ExposeConfig;
-  readonly providers: ReadonlyMap<string, ProviderExposure>;
+  /** Each provider's own exposure settings (read at every recomputation: a config reload changes them). */
+  readonly providers: { get(provider: string): ProviderExposure | undefined };
   readonly catalog: readonly CatalogTools[];
   /** The registry tools' names: never taken by a direct tool. */
   readonly reserved: readonly string[];
