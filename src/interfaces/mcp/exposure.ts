@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ExposeConfig, ExposeMode, ProviderExposure } from '../../application/config.js';
 import type { CatalogTools } from '../../application/queries/catalog-tools.js';
+import type { SearchableTool } from './tool-search.js';
 
 /** The longest tool name clients accept (Claude, OpenAI: `^[a-zA-Z0-9_-]{1,64}$`). */
 export const MAX_TOOL_NAME = 64;
@@ -18,6 +19,13 @@ export interface DirectTarget {
 export interface Exposure {
   /** Whether `tools/list` holds the registry tools (`registry`, `both`, `search`). */
   readonly registryListed: boolean;
+  /** The registry tools as listed: every one (`registry`, `both`), the search set (`search`), none (`direct`). */
+  readonly registryListing: readonly Tool[];
+  /**
+   * The tools `registry_search_tools` covers: every tool of each provider whose mode is not `registry`
+   * (allowed, not denied), with its direct name when it is also listed directly; providers by id, tools by name.
+   */
+  readonly searchable: readonly SearchableTool[];
   /** The direct tools as listed: the provider's definition, only the name changed; providers by id, tools by name. */
   readonly tools: readonly Tool[];
   readonly byName: ReadonlyMap<string, DirectTarget>;
@@ -36,6 +44,8 @@ export interface ExposureInput {
   readonly reserved: readonly string[];
   /** The registry tools' listing, part of the digest. */
   readonly registryTools: readonly Tool[];
+  /** With `expose: search`: the registry tools listed instead, which may name what the search covers. */
+  readonly searchTools?: (searchable: readonly SearchableTool[]) => readonly Tool[];
 }
 
 const hex6 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 6);
@@ -61,6 +71,8 @@ const matches = (pattern: string, name: string): boolean => {
 };
 
 const listsDirect = (mode: ExposeMode): boolean => mode === 'direct' || mode === 'both';
+/** A provider in `registry` mode keeps its tools behind registry_tools/registry_invoke: the search leaves them out. */
+const searched = (mode: ExposeMode): boolean => mode !== 'registry';
 
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -78,10 +90,13 @@ export const computeExposure = (input: ExposureInput): Exposure => {
   const tools: Tool[] = [];
   const byName = new Map<string, DirectTarget>();
   const collisions: string[] = [];
+  const searchable: SearchableTool[] = [];
   const providers = [...input.catalog].sort((a, b) => byCodePoint(a.provider, b.provider));
   for (const { provider, tools: known } of providers) {
     const own = input.providers.get(provider) ?? {};
-    if (!listsDirect(own.mode ?? config.mode)) continue;
+    const mode = own.mode ?? config.mode;
+    const direct = listsDirect(mode);
+    if (!direct && !searched(mode)) continue;
     const prefix = own.prefix ?? provider;
     const head = prefix === '' ? '' : `${prefix}${config.separator}`;
     const sorted = [...known].sort((a, b) => byCodePoint(a.name, b.name));
@@ -89,6 +104,10 @@ export const computeExposure = (input: ExposureInput): Exposure => {
       const tool = definition.name;
       if (own.allow !== undefined && !own.allow.some((p) => matches(p, tool))) continue;
       if (own.deny?.some((p) => matches(p, tool)) === true) continue;
+      if (!direct) {
+        searchable.push({ provider, tool, definition });
+        continue;
+      }
       const full = sanitize(`${head}${tool}`);
       let name = shorten(full);
       if (taken.has(name)) {
@@ -97,6 +116,7 @@ export const computeExposure = (input: ExposureInput): Exposure => {
         const renamed = disambiguate(full, provider, tool);
         if (taken.has(renamed)) {
           collisions.push(`${provider}/${tool}: '${name}' and '${renamed}' are both taken; not exposed directly (call it through registry_invoke)`);
+          searchable.push({ provider, tool, definition });
           continue;
         }
         collisions.push(`${provider}/${tool}: '${name}' is taken by ${holder}; exposed as '${renamed}'`);
@@ -105,11 +125,17 @@ export const computeExposure = (input: ExposureInput): Exposure => {
       taken.add(name);
       byName.set(name, { provider, tool });
       tools.push({ ...definition, name, inputSchema: (definition.inputSchema ?? { type: 'object' }) as Tool['inputSchema'] });
+      searchable.push({ provider, tool, name, definition });
     }
   }
   const registryListed = config.mode !== 'direct';
+  const registryListing = !registryListed
+    ? []
+    : config.mode === 'search' && input.searchTools !== undefined
+      ? input.searchTools(searchable)
+      : input.registryTools;
   const digest = createHash('sha256')
-    .update(JSON.stringify([registryListed ? input.registryTools : [], tools]))
+    .update(JSON.stringify([registryListing, tools]))
     .digest('hex');
-  return { registryListed, tools, byName, collisions, digest };
+  return { registryListed, registryListing, searchable, tools, byName, collisions, digest };
 };

@@ -9,6 +9,8 @@ import { DomainError, isDomainError } from '../../domain/shared/errors.js';
 import { directErrorResult, errorResult } from './error-result.js';
 import { computeExposure, type Exposure } from './exposure.js';
 import { acceptToolArguments, toolArgumentsSchema } from './schemas.js';
+import { indexOnce, SEARCH_TOOL, searchListing } from './search-surface.js';
+import type { ToolSearchIndex } from './tool-search.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
 import { identityOf, serveToolCallLane, type LaneHandle, type RegistryCall } from './tool-call-lane.js';
 import { registryDetails } from './tools/details.tool.js';
@@ -53,9 +55,11 @@ const listing = (tool: RegistryTool): Tool => {
   };
 };
 
-const byName = new Map(REGISTRY_TOOLS.map((t) => [t.name, t]));
+// registry_search_tools is callable in every mode but listed only with `expose: search` (see search-surface.ts).
+const byName = new Map([...REGISTRY_TOOLS, SEARCH_TOOL].map((t) => [t.name, t]));
 const tools = REGISTRY_TOOLS.map(listing);
-const registryNames = REGISTRY_TOOLS.map((t) => t.name);
+const registryNames = [...byName.keys()];
+const searchTools = searchListing(listing);
 
 /**
  * The exposure of one booted application, recomputed only after an event that may change the catalog's
@@ -63,21 +67,36 @@ const registryNames = REGISTRY_TOOLS.map((t) => t.name);
  */
 class ExposureCache {
   private current: Exposure | undefined;
+  private searchIndex: (() => ToolSearchIndex) | undefined;
 
   constructor(private readonly app: Application) {}
 
   get(): Exposure {
-    return (this.current ??= computeExposure({
-      config: this.app.exposure.config,
+    if (this.current !== undefined) return this.current;
+    const config = this.app.exposure.config;
+    this.current = computeExposure({
+      config,
       providers: this.app.exposure.providers,
       catalog: this.app.catalogTools(),
       reserved: registryNames,
       registryTools: tools,
-    }));
+      searchTools,
+    });
+    this.searchIndex = indexOnce(this.current.searchable);
+    // With `expose: search` the index is built with the exposure (after a catalogue change, off the request path).
+    if (config.mode === 'search') this.searchIndex();
+    return this.current;
+  }
+
+  /** The search index of the current exposure. */
+  index(): ToolSearchIndex {
+    this.get();
+    return this.searchIndex!();
   }
 
   invalidate(): void {
     this.current = undefined;
+    this.searchIndex = undefined;
   }
 }
 
@@ -137,6 +156,7 @@ const serveCall = async (app: Application, exposure: ExposureCache, call: Regist
       correlationId,
       ...(call.caller === undefined ? {} : { caller: call.caller }),
       signal: call.signal,
+      toolSearch: () => exposure.index(),
       progress:
         progressToken === undefined
           ? undefined
@@ -214,7 +234,7 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
     const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       const exposure = (booted ?? (await appReady)).exposure.get();
-      return { tools: exposure.registryListed ? [...tools, ...exposure.tools] : [...exposure.tools] };
+      return { tools: [...exposure.registryListing, ...exposure.tools] };
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
       serve({

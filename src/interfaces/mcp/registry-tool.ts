@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { ToolCallResult } from '../../application/ports/provider-runtime.js';
 import type { CancelSignal } from '../../application/ports/cancel-signal.js';
 import type { Application } from '../../application/application.js';
+import type { ToolSearchIndex } from './tool-search.js';
 
 /** What a registry tool's handler gets besides its parsed input. */
 export interface ToolContext {
@@ -13,6 +14,8 @@ export interface ToolContext {
   readonly signal: CancelSignal;
   /** Sends a progress notification when the client asked for progress; a no-op otherwise. */
   readonly progress?: ((progress: number, total: number | undefined, message: string | undefined) => Promise<void>) | undefined;
+  /** The search index of the exposed tools, built once per catalogue change (registry_search_tools). */
+  readonly toolSearch?: (() => ToolSearchIndex) | undefined;
 }
 
 /** One registry tool: a name, a description written for a model, a zod input schema and a handler. */
