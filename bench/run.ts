@@ -6,6 +6,7 @@ import { benchBoot500, medianAndRange } from './boot.bench.js';
 import { benchBookkeeping } from './bookkeeping.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchEventStore } from './event-store.bench.js';
+import { benchFrontDoor } from './front-door.bench.js';
 import {
   BYTE_RELAY,
   HANGAR_MAIN,
@@ -303,8 +304,18 @@ const store = async () => {
   row('durable ToolInvoked appends/s, 16 per turn', '', figures.batchedAppendsPerSecond, '', '');
 };
 
-// BENCH_ONLY=warm,cold,http,boot,boot500,store,bookkeeping runs a subset.
-const only = new Set((process.env['BENCH_ONLY'] ?? 'warm,cold,http,boot,boot500,store,bookkeeping').split(','));
+const frontDoor = async () => {
+  const f = await benchFrontDoor(WARM_CALLS);
+  const { provider, direct, invoke } = f.callP50;
+  row('direct tool math__add p50 (ms)', provider, direct, `${(direct / provider).toFixed(2)}×`, '');
+  row('registry_invoke of math/add p50 (ms)', provider, invoke, `${(invoke / provider).toFixed(2)}×; direct/invoke ${(direct / invoke).toFixed(2)}×`, '');
+  for (const [mode, p50] of Object.entries(f.listP50))
+    row(`tools/list p50, ${f.providers} providers × ${f.toolsEach} tools, expose: ${mode} (ms)`, '', p50, '', '');
+  row(`registry_search_tools p50, ${f.providers * f.toolsEach} tools (ms)`, '', f.searchP50, '', '');
+};
+
+// BENCH_ONLY=warm,cold,http,boot,boot500,store,bookkeeping,frontdoor runs a subset.
+const only = new Set((process.env['BENCH_ONLY'] ?? 'warm,cold,http,boot,boot500,store,bookkeeping,frontdoor').split(','));
 if (only.has('warm')) await warmCalls();
 if (only.has('cold')) await coldStart();
 if (only.has('http')) await http();
@@ -312,6 +323,7 @@ if (only.has('boot')) await boot();
 if (only.has('boot500')) await boot500();
 if (only.has('store')) await store();
 if (only.has('bookkeeping')) await bookkeeping();
+if (only.has('frontdoor')) await frontDoor();
 
 const header = ['measure', 'direct (baseline)', 'through hangar', 'ratio', 'target'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

@@ -1,6 +1,16 @@
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { EVERYTHING_SERVER, MATH_SERVER, UNLIMITED, connectHangar, tempDirs, writeConfig, type ConnectedHangar } from '../support/hangar-harness.js';
+import {
+  EVERYTHING_SERVER,
+  MATH_SERVER,
+  UNLIMITED,
+  connectHangar,
+  eventually,
+  tempDirs,
+  writeConfig,
+  type ConnectedHangar,
+} from '../support/hangar-harness.js';
 
 /** `expose: search`: three tools listed, the search over the catalogue, a hit called through registry_invoke. */
 const dirs = tempDirs('hangar-search-');
@@ -33,11 +43,18 @@ describe('tool search (expose: search)', () => {
   it('lists exactly the search, registry_tools and registry_invoke; searches the catalogue; a hit is called through registry_invoke', async () => {
     const config = writeConfig(dirs.make(), yaml);
     // A first run learns the providers' tools; the second starts with them in the catalogue.
+    // Its listing changes as the tools become known: the search tool's description counts them, and list_changed is sent.
     const first = await connectHangar(config, UNLIMITED);
     open.push(first);
+    let changed = 0;
+    first.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+    const before = (await first.client.listTools()).tools;
+    assert.match(before[0]!.description ?? '', /No provider tools are known yet/);
     assert.equal((await first.call('registry_warm', {})).isError, undefined);
     const catalogued = (await first.call('registry_list')).structuredContent as { providers: { id: string; tools_count: number }[] };
     const count = catalogued.providers.reduce((n, p) => n + p.tools_count, 0);
+    await eventually(async () => changed > 0);
+    assert.match((await first.client.listTools()).tools[0]!.description ?? '', new RegExp(`Covers ${count} tools`));
     await first.close();
 
     const hangar = await connectHangar(config, UNLIMITED);
