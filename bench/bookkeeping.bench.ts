@@ -22,6 +22,7 @@ const instantConnection = (): ProviderConnection => ({
   tools: TOOLS,
   capabilities: { tools: {} },
   request: async () => ({}),
+  listTools: async () => TOOLS,
   onNotification: () => () => undefined,
   callTool: async () => RESULT,
   ping: async () => undefined,

@@ -1,10 +1,16 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { LoggingMessageNotificationSchema, ResourceListChangedNotificationSchema, type LoggingMessageNotification } from '@modelcontextprotocol/sdk/types.js';
+import {
+  LoggingMessageNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type LoggingMessageNotification,
+} from '@modelcontextprotocol/sdk/types.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   EVERYTHING_SERVER,
+  FAULTY_SERVER,
   MATH_SERVER,
   UNLIMITED,
   connectHangar,
@@ -136,5 +142,23 @@ describe('resources, prompts, completions and logging through the hangar', () =>
     await hangar.call('everything__toggle-simulated-logging', {});
     await eventually(async () => logs.some((l) => l.logger === 'everything'), 10_000);
     await hangar.call('everything__toggle-simulated-logging', {});
+  });
+});
+
+describe("a provider's own tools/list_changed", () => {
+  it('lists its tools again, records them and tells the client, whose tools/list then holds the new tool', async () => {
+    const hangar = await connectHangar(writeConfig(dirs.make(), `providers:\n  faulty:\n    command: [node, ${JSON.stringify(FAULTY_SERVER)}]\n`), UNLIMITED);
+    open.push(hangar);
+    let changed = 0;
+    hangar.client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+    const added = await hangar.call('registry_invoke', { provider: 'faulty', tool: 'add_tool', arguments: { name: 'brand_new' } });
+    assert.equal(added.isError, undefined, JSON.stringify(added));
+    await eventually(async () => (await hangar.client.listTools()).tools.some((t) => t.name === 'faulty__brand_new'));
+    assert.ok(changed >= 1);
+    const called = await hangar.call('faulty__brand_new', {});
+    assert.deepEqual(called.content, [{ type: 'text', text: 'brand_new' }]);
+    const history = await hangar.call('registry_history', { provider: 'faulty' });
+    const events = JSON.stringify(history.structuredContent);
+    assert.equal((events.match(/"ToolsDiscovered"/g) ?? []).length, 2, events.slice(0, 2000));
   });
 });

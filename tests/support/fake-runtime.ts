@@ -100,6 +100,10 @@ export class FakeConnection implements ProviderConnection {
     throw new DomainError('INTERNAL_ERROR', `'${this.provider}' refused '${method}': MCP error -32601: Method not found`, { retryable: false });
   }
 
+  async listTools(): Promise<readonly ToolDefinition[]> {
+    return this.tools;
+  }
+
   onNotification(): () => void {
     return () => undefined;
   }

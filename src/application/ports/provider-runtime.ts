@@ -116,6 +116,11 @@ export interface ProviderConnection {
   readonly serverInfo: { readonly name: string; readonly version: string } | null;
   /** Every tool from `tools/list` (all pages), as the provider described them. */
   readonly tools: readonly ToolDefinition[];
+  /**
+   * Lists the tools again (`tools/list`, every page), for a provider that said its tools changed; `tools`
+   * holds the new list afterwards. Rejects as `request` does.
+   */
+  listTools(timeoutMs: number): Promise<readonly ToolDefinition[]>;
   /** The capabilities the provider declared in `initialize` (resources, prompts, completions, logging, ...). */
   readonly capabilities: Readonly<Record<string, unknown>>;
   /**

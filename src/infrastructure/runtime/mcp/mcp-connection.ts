@@ -159,6 +159,14 @@ export class McpConnection implements ProviderConnection {
     }
   }
 
+  async listTools(timeoutMs: number): Promise<readonly ToolDefinition[]> {
+    if (this.session.isClosed) throw this.unavailable('tools/list');
+    const outcome = await this.session.relistTools(timeoutMs);
+    if (!outcome.ok) throw await this.callFailure(outcome.failure, 'tools/list', timeoutMs);
+    this.tools = outcome.value;
+    return this.tools;
+  }
+
   onNotification(listener: (notification: ProviderNotification) => void): () => void {
     return this.session.onNotification(listener);
   }

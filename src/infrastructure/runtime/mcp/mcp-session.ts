@@ -174,6 +174,16 @@ export class McpSession {
     return { ok: true, value: text === undefined ? result : withJsonText(result, text) };
   }
 
+  /** `tools/list` again, every page. */
+  async relistTools(timeoutMs: number): Promise<RequestOutcome<ToolDefinition[]>> {
+    const controller = new AbortController();
+    try {
+      return { ok: true, value: await this.listTools(controller.signal, timeoutMs) };
+    } catch (error) {
+      return { ok: false, failure: this.failure(error) };
+    }
+  }
+
   /** One of the forwarded requests (resources, prompts, completions, logging) through the SDK client; the result as sent. */
   async request(method: ForwardedMethod, params: Readonly<Record<string, unknown>>, options: RequestOptions): Promise<RequestOutcome<Record<string, unknown>>> {
     try {
