@@ -234,6 +234,10 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       ids: get(T.Ids),
       catalogTools: catalogTools(catalog),
       onCatalogToolsChanged: onCatalogToolsChanged(get<EventBus<HangarEvent>>(T.EventBus)),
+      running: {
+        list: () => [...live.entries()].map(([provider, session]) => ({ provider, connection: session.connection })),
+        onChange: (listener) => live.onChange(listener),
+      },
       exposure: {
         config: config.expose,
         // A view of the configs in force, so that a reload's new settings apply at the next recomputation.

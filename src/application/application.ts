@@ -6,7 +6,8 @@ import type { StartProvider } from './commands/start-provider.js';
 import type { StopProvider } from './commands/stop-provider.js';
 import type { IdGenerator } from './ports/clock.js';
 import type { ChainVerification } from './ports/event-store.js';
-import type { ToolCallResult } from './ports/provider-runtime.js';
+import type { ProviderConnection, ToolCallResult } from './ports/provider-runtime.js';
+import type { LiveChange } from './live-providers.js';
 import type { ExposeConfig, ProviderExposure } from './config.js';
 import type { providerDetails } from './queries/provider-details.js';
 import type { allProvidersHistory, providerHistory, recordedProviders } from './queries/provider-history.js';
@@ -44,6 +45,14 @@ export interface Application {
   readonly catalogTools: ReturnType<typeof catalogTools>;
   /** Subscribes to the events that may change `catalogTools()`; returns the unsubscribe function. */
   readonly onCatalogToolsChanged: ReturnType<typeof onCatalogToolsChanged>;
+  /**
+   * The providers running right now, with their connections (for the requests forwarded besides tools:
+   * resources, prompts, completions, logging), and a subscription to their starts and stops.
+   */
+  readonly running: {
+    list(): readonly { readonly provider: ProviderId; readonly connection: ProviderConnection }[];
+    onChange(listener: (change: LiveChange) => void): () => void;
+  };
   /** Which tools clients see: the top-level `expose`, and each provider's own `expose` where it has one. */
   readonly exposure: { readonly config: ExposeConfig; readonly providers: { get(provider: string): ProviderExposure | undefined } };
 }

@@ -9,6 +9,13 @@ export interface LiveSession {
   lastUsedMs: number;
 }
 
+/** A provider that started running (`running`) or stopped running, with its connection. */
+export interface LiveChange {
+  readonly provider: ProviderId;
+  readonly connection: ProviderConnection;
+  readonly running: boolean;
+}
+
 /**
  * The providers that have a process right now, and the starts under way (one per provider: concurrent
  * callers share it). Bookkeeping only; the command handlers decide and record.
@@ -16,6 +23,23 @@ export interface LiveSession {
 export class LiveProviders {
   private readonly sessions = new Map<ProviderId, LiveSession>();
   private readonly starts = new Map<ProviderId, Promise<LiveSession>>();
+  private readonly listeners = new Set<(change: LiveChange) => void>();
+
+  /** Calls `listener` after each provider that starts running or stops; returns the unsubscribe function. */
+  onChange(listener: (change: LiveChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(change: LiveChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // a listener's failure is its own; bookkeeping goes on
+      }
+    }
+  }
 
   get(id: ProviderId): LiveSession | undefined {
     return this.sessions.get(id);
@@ -24,6 +48,7 @@ export class LiveProviders {
   add(id: ProviderId, connection: ProviderConnection, nowMs: number): LiveSession {
     const session: LiveSession = { connection, startedMs: nowMs, inFlight: 0, lastUsedMs: nowMs };
     this.sessions.set(id, session);
+    this.changed({ provider: id, connection, running: true });
     return session;
   }
 
@@ -31,6 +56,7 @@ export class LiveProviders {
   take(id: ProviderId): LiveSession | undefined {
     const session = this.sessions.get(id);
     this.sessions.delete(id);
+    if (session) this.changed({ provider: id, connection: session.connection, running: false });
     return session;
   }
 
@@ -38,6 +64,7 @@ export class LiveProviders {
   release(id: ProviderId, connection: ProviderConnection): boolean {
     if (this.sessions.get(id)?.connection !== connection) return false;
     this.sessions.delete(id);
+    this.changed({ provider: id, connection, running: false });
     return true;
   }
 

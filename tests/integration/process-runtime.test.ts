@@ -87,7 +87,7 @@ describe('ProcessProviderRuntime with a faulty provider', () => {
   it('follows nextCursor through every page of tools/list', () => {
     assert.deepEqual(
       conn.tools.map((t) => t.name),
-      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'spawn_escapee', 'raw', 'big', 'leak'],
+      ['echo', 'crash', 'hang', 'slow', 'spawn_child', 'spawn_escapee', 'raw', 'big', 'leak', 'add_tool'],
     );
   });
 

@@ -93,6 +93,21 @@ export class FakeConnection implements ProviderConnection {
     }
   }
 
+  /** A fake provider declares no capabilities beyond tools: forwarded requests are refused. */
+  readonly capabilities: Readonly<Record<string, unknown>> = { tools: {} };
+
+  async request(method: string): Promise<Readonly<Record<string, unknown>>> {
+    throw new DomainError('INTERNAL_ERROR', `'${this.provider}' refused '${method}': MCP error -32601: Method not found`, { retryable: false });
+  }
+
+  async listTools(): Promise<readonly ToolDefinition[]> {
+    return this.tools;
+  }
+
+  onNotification(): () => void {
+    return () => undefined;
+  }
+
   async ping(): Promise<void> {}
 
   /** Ends the provider as asked: in-flight calls fail with PROVIDER_UNAVAILABLE, `exited` settles as expected. */

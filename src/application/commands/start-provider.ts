@@ -72,6 +72,41 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
     });
   };
 
+  /**
+   * A provider's own `notifications/tools/list_changed`: its tools are listed again and, when they differ
+   * from the recorded ones, recorded as ToolsDiscovered (the direct tools and list_changed follow from it).
+   * Notifications arriving while a listing is under way make one more listing after it.
+   */
+  const followToolChanges = (id: ProviderId, connection: ProviderConnection, timeoutMs: number): void => {
+    let listing = false;
+    let again = false;
+    const relist = async (): Promise<void> => {
+      if (listing) return void (again = true);
+      listing = true;
+      try {
+        do {
+          again = false;
+          const tools = await connection.listTools(timeoutMs);
+          const recordable = utf8Bytes(JSON.stringify(tools)) <= MAX_RECORDED_TOOLS_BYTES;
+          await providers.execute(id, {
+            type: 'RecordToolsListed',
+            tools: recordable ? tools : [],
+            toolsDigest: hasher.digest(tools),
+            toolsCount: tools.length,
+          });
+        } while (again && live.get(id)?.connection === connection);
+      } catch (error) {
+        logger.warn('could not list the tools of a provider that said they changed', { provider: id, error: String(error) });
+      } finally {
+        listing = false;
+      }
+    };
+    const unsubscribe = connection.onNotification((notification) => {
+      if (notification.method === 'notifications/tools/list_changed') void relist();
+    });
+    void connection.exited.then(unsubscribe);
+  };
+
   const launch = async (id: ProviderId, config: ProviderConfig, reason: StartReason, context: CommandContext): Promise<LiveSession> => {
     await requestStart(id, reason, context);
     const startedAt = clock.now();
@@ -104,6 +139,7 @@ export const startProvider = (deps: StartProviderDeps): StartProvider => {
     }
     const session = live.add(id, connection, clock.now());
     watch(id, connection);
+    followToolChanges(id, connection, config.settings.timeoutS * 1000);
     return session;
   };
 

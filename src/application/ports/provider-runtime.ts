@@ -58,6 +58,34 @@ export interface CallOptions {
   readonly onProgress?: (update: ProgressUpdate) => void;
 }
 
+/**
+ * The MCP requests besides tools that the hangar forwards to a provider unchanged (resources, prompts,
+ * completions, logging); nothing else passes through {@link ProviderConnection.request}.
+ */
+export const FORWARDED_METHODS = [
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'logging/setLevel',
+] as const;
+export type ForwardedMethod = (typeof FORWARDED_METHODS)[number];
+
+export interface RequestOptions {
+  /** The request fails with TIMEOUT after this long. */
+  readonly timeoutMs: number;
+  /** Aborting cancels the provider's request and fails it with CANCELLED. */
+  readonly signal?: CancelSignal;
+}
+
+/** A notification a provider sent on its own (a log message, a list_changed), as it sent it. */
+export interface ProviderNotification {
+  readonly method: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
 /** How a provider ended. */
 export interface ProviderExit {
   /** True when the hangar asked it to stop. */
@@ -88,6 +116,24 @@ export interface ProviderConnection {
   readonly serverInfo: { readonly name: string; readonly version: string } | null;
   /** Every tool from `tools/list` (all pages), as the provider described them. */
   readonly tools: readonly ToolDefinition[];
+  /**
+   * Lists the tools again (`tools/list`, every page), for a provider that said its tools changed; `tools`
+   * holds the new list afterwards. Rejects as `request` does.
+   */
+  listTools(timeoutMs: number): Promise<readonly ToolDefinition[]>;
+  /** The capabilities the provider declared in `initialize` (resources, prompts, completions, logging, ...). */
+  readonly capabilities: Readonly<Record<string, unknown>>;
+  /**
+   * Sends one of the {@link FORWARDED_METHODS} and resolves to the provider's result as it sent it. Rejects
+   * with DomainError: TIMEOUT, CANCELLED, INVALID_ARGUMENTS or INTERNAL_ERROR (the provider answered with
+   * an error; its message in `cause`), PROVIDER_CRASHED or PROVIDER_UNAVAILABLE.
+   */
+  request(method: ForwardedMethod, params: Readonly<Record<string, unknown>>, options: RequestOptions): Promise<Readonly<Record<string, unknown>>>;
+  /**
+   * Calls `listener` with each notification the provider sends of itself (`notifications/message`, the
+   * list_changed notifications, `notifications/resources/updated`); returns the unsubscribe function.
+   */
+  onNotification(listener: (notification: ProviderNotification) => void): () => void;
   /**
    * Calls a tool and resolves to the provider's result unchanged (a tool's own error is a result with
    * isError, not a rejection). Rejects with DomainError: TIMEOUT, CANCELLED, PROVIDER_CRASHED (exit code

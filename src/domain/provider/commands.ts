@@ -71,6 +71,17 @@ export type RecordCrash = Command<
   { readonly exitCode: number | null; readonly signal: string | null; readonly stderrTail: string; readonly inFlightCalls: number }
 >;
 
+/** A running provider listed its tools again (after its own `notifications/tools/list_changed`). */
+export type RecordToolsListed = Command<
+  'RecordToolsListed',
+  {
+    /** Every tool listed, or none when the list is too large to record (see `toolsCount`). */
+    readonly tools: readonly ToolDefinition[];
+    readonly toolsDigest: string;
+    readonly toolsCount: number;
+  }
+>;
+
 export type ProviderCommand =
   | RegisterProvider
   | DeregisterProvider
@@ -82,4 +93,5 @@ export type ProviderCommand =
   | StopProvider
   | RecordCrash
   | AdmitCall
-  | RecordHealthCheck;
+  | RecordHealthCheck
+  | RecordToolsListed;

@@ -1,7 +1,16 @@
 import { assertNever } from '../shared/decider.js';
 import { DomainError } from '../shared/errors.js';
 import { startBackoffMs } from './backoff.js';
-import type { ProviderCommand, RecordCrash, RecordStartFailed, RecordStarted, RegisterProvider, RequestStart, StopProvider } from './commands.js';
+import type {
+  ProviderCommand,
+  RecordCrash,
+  RecordStartFailed,
+  RecordStarted,
+  RecordToolsListed,
+  RegisterProvider,
+  RequestStart,
+  StopProvider,
+} from './commands.js';
 import { admitCall, recordHealthCheck, recordInvocation, recordInvocationFailure } from './decide-calls.js';
 import type { ProviderEvent } from './events.js';
 import { isRunning, type ProviderState, type RegisteredProviderState } from './state.js';
@@ -62,6 +71,13 @@ const recordStarted = (cmd: RecordStarted, state: RegisteredProviderState): Deci
   return events;
 };
 
+/** A running provider's tools listed again: ToolsDiscovered when they differ from the recorded ones. */
+const recordToolsListed = (cmd: RecordToolsListed, state: RegisteredProviderState): Decision => {
+  if (state.status !== 'ready') return nothing;
+  if (state.discoveredDigest === cmd.toolsDigest) return nothing;
+  return [{ type: 'ToolsDiscovered', data: { tools: cmd.tools, digest: cmd.toolsDigest, count: cmd.toolsCount } }];
+};
+
 const recordStartFailed = (cmd: RecordStartFailed, state: RegisteredProviderState): Decision => {
   if (state.status !== 'initializing') return nothing;
   const failures = state.consecutiveFailures + 1;
@@ -119,6 +135,8 @@ export const decide = (command: ProviderCommand, state: ProviderState): Decision
       return stop(command, current);
     case 'RecordCrash':
       return recordCrash(command, current);
+    case 'RecordToolsListed':
+      return recordToolsListed(command, current);
     default:
       return assertNever(command);
   }

@@ -6,6 +6,7 @@ import type { Application } from '../../application/application.js';
 import type { Logger } from '../../application/ports/logger.js';
 import type { ToolCallResult } from '../../application/ports/provider-runtime.js';
 import { DomainError, isDomainError } from '../../domain/shared/errors.js';
+import { createAggregation } from './aggregation.js';
 import { directErrorResult, errorResult } from './error-result.js';
 import { computeExposure, type Exposure } from './exposure.js';
 import { acceptToolArguments, toolArgumentsSchema } from './schemas.js';
@@ -227,11 +228,25 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
     return booted;
   });
   appReady.catch(() => undefined);
+  // Resources, prompts, completions and logging of the running providers (see aggregation.ts).
+  const aggregation = createAggregation(
+    appReady.then((b) => b.app),
+    () => servers,
+    logger,
+  );
   const serve = (call: RegistryCall): Promise<ToolCallResult> =>
     booted ? serveCall(booted.app, booted.exposure, call, logger) : appReady.then((b) => serveCall(b.app, b.exposure, call, logger));
   /** An SDK server for one transport: the SDK's Protocol serves one connection, so each transport (stdio, each HTTP session) gets its own. */
   const newServer = (): Server => {
-    const server = new Server({ name: 'mcp-hangar', version }, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS });
+    const capabilities = {
+      tools: { listChanged: true },
+      resources: { listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    };
+    const server = new Server({ name: 'mcp-hangar', version }, { capabilities, instructions: INSTRUCTIONS });
+    aggregation.register(server);
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       const exposure = (booted ?? (await appReady)).exposure.get();
       return { tools: [...exposure.registryListing, ...exposure.tools] };
@@ -261,6 +276,7 @@ export const createHangarServer = (ready: Application | Promise<Application>, lo
     },
     close: async () => {
       unsubscribe?.();
+      aggregation.close();
       await Promise.all([...servers].map((server) => server.close()));
     },
   };

@@ -126,6 +126,19 @@ describe('Provider decider', () => {
     });
   });
 
+  describe('tools listed again', () => {
+    it('records the tools a running provider lists again only when they differ from the recorded ones', () => {
+      const discovered: ProviderEvent = { type: 'ToolsDiscovered', data: { tools, digest: 'd1', count: tools.length } };
+      const relisted = (digest: string) => ({ type: 'RecordToolsListed' as const, tools, toolsDigest: digest, toolsCount: tools.length });
+      spec.given([registered, requested(), started, discovered]).when(relisted('d1')).thenNothing();
+      spec
+        .given([registered, requested(), started, discovered])
+        .when(relisted('d2'))
+        .then([{ type: 'ToolsDiscovered', data: { tools, digest: 'd2', count: tools.length } }]);
+      spec.given([registered]).when(relisted('d2')).thenNothing();
+    });
+  });
+
   describe('start failures and backoff', () => {
     it('counts a failed start and goes back to cold below the threshold', () => {
       spec

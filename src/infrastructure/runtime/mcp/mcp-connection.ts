@@ -1,5 +1,14 @@
 import type { Logger } from '../../../application/ports/logger.js';
-import type { CallOptions, ProviderConnection, ProviderDiagnostics, ProviderExit, ToolCallResult } from '../../../application/ports/provider-runtime.js';
+import type {
+  CallOptions,
+  ForwardedMethod,
+  ProviderConnection,
+  ProviderDiagnostics,
+  ProviderExit,
+  ProviderNotification,
+  RequestOptions,
+  ToolCallResult,
+} from '../../../application/ports/provider-runtime.js';
 import { DomainError } from '../../../domain/shared/errors.js';
 import { redactSecrets } from '../../../domain/shared/redact.js';
 import { formatBytes } from '../../../domain/shared/utf8.js';
@@ -44,6 +53,7 @@ export class McpConnection implements ProviderConnection {
   protocolVersion: string | null = null;
   serverInfo: { readonly name: string; readonly version: string } | null = null;
   tools: readonly ToolDefinition[] = [];
+  capabilities: Readonly<Record<string, unknown>> = {};
   readonly exited: Promise<ProviderExit>;
 
   private readonly provider: string;
@@ -88,7 +98,7 @@ export class McpConnection implements ProviderConnection {
     const opening = this.session.open(timeoutMs);
     const first = await Promise.race([opening, this.finished.then(() => null)]);
     if (first === null || !first.ok) throw await this.failStart(opening, first, timeoutMs);
-    ({ protocolVersion: this.protocolVersion, serverInfo: this.serverInfo, tools: this.tools } = first.handshake);
+    ({ protocolVersion: this.protocolVersion, serverInfo: this.serverInfo, tools: this.tools, capabilities: this.capabilities } = first.handshake);
     // An idle provider must not keep the hangar alive; stop() and a broken session hold it again until it ends.
     this.lifecycle.keepAlive(false);
     this.log?.debug('provider started', { tools: this.tools.length });
@@ -135,6 +145,30 @@ export class McpConnection implements ProviderConnection {
     } finally {
       this.inFlight--;
     }
+  }
+
+  async request(method: ForwardedMethod, params: Readonly<Record<string, unknown>>, options: RequestOptions): Promise<Readonly<Record<string, unknown>>> {
+    if (this.session.isClosed) throw this.unavailable(method);
+    this.inFlight++;
+    try {
+      const outcome = await this.session.request(method, params, options);
+      if (outcome.ok) return outcome.value;
+      throw await this.callFailure(outcome.failure, method, options.timeoutMs);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  async listTools(timeoutMs: number): Promise<readonly ToolDefinition[]> {
+    if (this.session.isClosed) throw this.unavailable('tools/list');
+    const outcome = await this.session.relistTools(timeoutMs);
+    if (!outcome.ok) throw await this.callFailure(outcome.failure, 'tools/list', timeoutMs);
+    this.tools = outcome.value;
+    return this.tools;
+  }
+
+  onNotification(listener: (notification: ProviderNotification) => void): () => void {
+    return this.session.onNotification(listener);
   }
 
   private async callFailure(failure: RequestFailure, tool: string, timeoutMs: number): Promise<DomainError> {

@@ -1,9 +1,24 @@
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../../../application/ports/logger.js';
-import { withJsonText, type CallOptions, type ToolCallResult } from '../../../application/ports/provider-runtime.js';
+import {
+  withJsonText,
+  type CallOptions,
+  type ForwardedMethod,
+  type ProviderNotification,
+  type RequestOptions,
+  type ToolCallResult,
+} from '../../../application/ports/provider-runtime.js';
 import { memberText } from '../../jsonrpc/json-member.js';
 import type { ToolDefinition } from '../../../domain/provider/tool-definition.js';
 import { VERSION } from '../../../version.js';
@@ -30,6 +45,8 @@ export interface Handshake {
   readonly serverInfo: { readonly name: string; readonly version: string } | null;
   /** Every tool from `tools/list` (all pages), as the provider described them. */
   readonly tools: readonly ToolDefinition[];
+  /** The capabilities it declared in `initialize`. */
+  readonly capabilities: Readonly<Record<string, unknown>>;
 }
 
 /** How {@link McpSession.open} ended: the handshake, or the step it failed at and why. */
@@ -45,6 +62,16 @@ const ToolPageSchema = z.looseObject({
   nextCursor: z.string().optional(),
 });
 const MAX_TOOL_PAGES = 1000;
+// A forwarded request's result: any object, every field kept.
+const AnyResultSchema = z.looseObject({});
+/** The notifications a provider sends of itself that the hangar listens to. */
+const RELAYED_NOTIFICATIONS = [
+  LoggingMessageNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+] as const;
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -73,6 +100,7 @@ const refusedBy = (error: unknown): RequestFailure => {
 export class McpSession {
   private readonly client: Client;
   private readonly transport: LineTransport;
+  private readonly listeners = new Set<(notification: ProviderNotification) => void>();
 
   constructor(stdout: Readable, stdin: Writable, options: McpSessionOptions = {}) {
     const log = options.logger;
@@ -82,6 +110,12 @@ export class McpSession {
     });
     this.client = new Client(options.clientInfo ?? { name: 'mcp-hangar', version: VERSION }, { capabilities: {} });
     this.client.onerror = (error) => log?.debug('provider session error', { error: error.message });
+    for (const schema of RELAYED_NOTIFICATIONS) {
+      this.client.setNotificationHandler(schema, (notification) => {
+        const relayed: ProviderNotification = { method: notification.method, ...(notification.params ? { params: notification.params } : {}) };
+        for (const listener of this.listeners) listener(relayed);
+      });
+    }
     const onClose = options.onClose;
     if (onClose) this.client.onclose = () => onClose();
   }
@@ -98,7 +132,8 @@ export class McpSession {
       const tools = await this.listTools(controller.signal, timeoutMs);
       const server = this.client.getServerVersion();
       const serverInfo = server ? { name: server.name, version: server.version } : null;
-      return { ok: true, handshake: { protocolVersion: this.transport.protocolVersion, serverInfo, tools } };
+      const capabilities = (this.client.getServerCapabilities() ?? {}) as Record<string, unknown>;
+      return { ok: true, handshake: { protocolVersion: this.transport.protocolVersion, serverInfo, tools, capabilities } };
     } catch (error) {
       return { ok: false, step, timedOut, message: message(error) };
     } finally {
@@ -137,6 +172,36 @@ export class McpSession {
     if (result.content === undefined) return { ok: true, value: { ...result, content: [] } };
     const text = memberText(line, 'result');
     return { ok: true, value: text === undefined ? result : withJsonText(result, text) };
+  }
+
+  /** `tools/list` again, every page. */
+  async relistTools(timeoutMs: number): Promise<RequestOutcome<ToolDefinition[]>> {
+    const controller = new AbortController();
+    try {
+      return { ok: true, value: await this.listTools(controller.signal, timeoutMs) };
+    } catch (error) {
+      return { ok: false, failure: this.failure(error) };
+    }
+  }
+
+  /** One of the forwarded requests (resources, prompts, completions, logging) through the SDK client; the result as sent. */
+  async request(method: ForwardedMethod, params: Readonly<Record<string, unknown>>, options: RequestOptions): Promise<RequestOutcome<Record<string, unknown>>> {
+    try {
+      const signal = options.signal as AbortSignal | undefined;
+      const value = await this.client.request({ method, params: { ...params } }, AnyResultSchema, {
+        timeout: options.timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+      return { ok: true, value: value as Record<string, unknown> };
+    } catch (error) {
+      return { ok: false, failure: this.failure(error, options.signal) };
+    }
+  }
+
+  /** Calls `listener` with each notification the provider sends of itself; returns the unsubscribe function. */
+  onNotification(listener: (notification: ProviderNotification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** MCP `ping`. */
