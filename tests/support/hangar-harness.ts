@@ -13,6 +13,8 @@ export const MATH_SERVER = join(REPO_ROOT, 'dist/examples/providers/math/server.
 export const FAULTY_SERVER = join(REPO_ROOT, 'dist/tests/fixtures/providers/faulty-server.js');
 export const UNUSUAL_RESULTS_SERVER = join(REPO_ROOT, 'dist/tests/fixtures/providers/unusual-results/server.js');
 export const EVERYTHING_SERVER = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+export const FILESYSTEM_SERVER = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+export const MEMORY_SERVER = join(REPO_ROOT, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js');
 
 /**
  * The environment for a hangar whose calls measure something other than the rate limit (several tests
