@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import { MATH_SERVER, UNUSUAL_RESULTS_SERVER, tempDir, writeConfig, type CallResult } from '../support/hangar-harness.js';
+import { MATH_SERVER, UNUSUAL_RESULTS_SERVER, eventually, tempDir, writeConfig, type CallResult } from '../support/hangar-harness.js';
 import { connect, startHttp, type HttpHangar } from '../support/http-hangar.js';
 
 const ALICE = 'alice-token-0123456789';
@@ -227,6 +227,8 @@ describe('HTTP mode refuses a client over its request rate with 429 and Retry-Af
   });
 
   it('serves ten requests of one client at once, refuses the eleventh, and keeps health open', async () => {
+    // Health is not rate limited; wait until the registry has booted, so that "ready" below means the limit.
+    await eventually(async () => (await fetch(`${hangar.base}/health/ready`)).status === 200, 20_000);
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
       const response = await fetch(`${hangar.base}/mcp`, initialize());

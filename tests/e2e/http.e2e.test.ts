@@ -210,7 +210,8 @@ describe('HTTP sessions left idle', { timeout: 60_000 }, () => {
     });
     await Promise.all(streamable);
     const streams = await Promise.all(sse);
-    assert.ok((await ready(hangar)).sessions >= 300, JSON.stringify(await ready(hangar)));
+    // Opening 330 sessions can take longer than the idle time under load, so the first may be gone already.
+    assert.ok((await ready(hangar)).sessions >= 100, JSON.stringify(await ready(hangar)));
     // Generous under load (the suite runs files in parallel on two cores); a healthy sweep takes about 1.5 s.
     await eventually(async () => (await ready(hangar)).sessions === 0, 20_000, 200);
     await Promise.all(streams.map((s) => s.body?.cancel().catch(() => undefined)));
