@@ -1,4 +1,4 @@
-/** The command line (`serve`, `validate`, `history`, `audit verify`); `main.ts` loads it once the heap is sized. */
+/** The command line (`serve`, `validate`, `history`, `replay`, `audit verify`); `main.ts` loads it once the heap is sized. */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import {
   historyJson,
   historyLine,
   historyUsage,
+  replayCommand,
   noStoreYet,
   unknownProvider,
   validateCommand,
@@ -97,7 +98,7 @@ const program = new Command()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 /** The commands, for "unknown command" (the implicit `help` included). */
-const COMMANDS = ['serve', 'validate', 'history', 'audit', 'help'];
+const COMMANDS = ['serve', 'validate', 'history', 'replay', 'audit', 'help'];
 
 // `serve` is the default command, so anything that is not a command would reach it as an argument:
 // an unknown command is reported as one instead, with the commands there are (exit 2).
@@ -310,6 +311,29 @@ program
       return follow(opened, provider !== undefined && isProviderId(provider) ? provider : undefined, { json: options.json === true, limit: options.limit });
     }
     const outcome = await historyCommand(opened, provider, { json: options.json === true, limit: options.limit, all: options.all === true, configured });
+    await opened.close();
+    return finish(outcome);
+  });
+
+program
+  .command('replay')
+  .description("a provider's state at a moment, rebuilt from its events (or each event of a window with what it changed)")
+  .argument('<provider>', 'provider id')
+  .option(configOption, configHelp)
+  .option('--at <point>', 'an ISO time, or a global position (a number)')
+  .option('--from <point>', 'start of a window (ISO time or position)')
+  .option('--to <point>', 'end of a window (ISO time or position)')
+  .option('--json', 'print the state (or the window) as JSON')
+  .action(async (provider: string, options: { config?: string; json?: boolean; at?: string; from?: string; to?: string }) => {
+    const config = configFrom(options);
+    const opened = await storeOf(config);
+    const outcome = await replayCommand(opened, provider, {
+      json: options.json === true,
+      at: options.at,
+      from: options.from,
+      to: options.to,
+      configured: [...config.providers.keys()],
+    });
     await opened.close();
     return finish(outcome);
   });

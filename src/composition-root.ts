@@ -26,6 +26,7 @@ import { catalogTools, onCatalogToolsChanged } from './application/queries/catal
 import { listProviders } from './application/queries/list-providers.js';
 import { providerDetails } from './application/queries/provider-details.js';
 import { providerHistory } from './application/queries/provider-history.js';
+import { replayProvider } from './application/queries/provider-replay.js';
 import { providerTools } from './application/queries/provider-tools.js';
 import { registryHealth } from './application/queries/registry-health.js';
 import { statusDashboard } from './application/queries/status-dashboard.js';
@@ -230,6 +231,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       tools: providerTools({ catalog, start, maxResultBytes }),
       details: providerDetails({ catalog, live, configs, clock: get(T.Clock) }),
       history: providerHistory(store),
+      replay: replayProvider(store),
       resolve: (provider) => catalog.require(provider).id,
       ids: get(T.Ids),
       catalogTools: catalogTools(catalog),

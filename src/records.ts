@@ -1,5 +1,6 @@
 import type { Records } from './application/application.js';
 import { allProvidersHistory, providerHistory, recordedProviders } from './application/queries/provider-history.js';
+import { replayProvider } from './application/queries/provider-replay.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
 
@@ -11,6 +12,7 @@ export const openRecords = (path: string): Records => {
   const store = openSqliteEventStore(path, { registry: hangarEventRegistry(), readonly: true });
   return {
     history: providerHistory(store),
+    replay: replayProvider(store),
     all: allProvidersHistory(store),
     providers: recordedProviders(store),
     verify: () => store.verifyChain(),

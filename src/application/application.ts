@@ -11,6 +11,7 @@ import type { LiveChange } from './live-providers.js';
 import type { ExposeConfig, ProviderExposure } from './config.js';
 import type { providerDetails } from './queries/provider-details.js';
 import type { allProvidersHistory, providerHistory, recordedProviders } from './queries/provider-history.js';
+import type { replayProvider } from './queries/provider-replay.js';
 import type { listProviders } from './queries/list-providers.js';
 import type { catalogTools, onCatalogToolsChanged } from './queries/catalog-tools.js';
 import type { providerTools } from './queries/provider-tools.js';
@@ -38,6 +39,8 @@ export interface Application {
   readonly tools: ReturnType<typeof providerTools>;
   readonly details: ReturnType<typeof providerDetails>;
   readonly history: ReturnType<typeof providerHistory>;
+  /** A provider's state rebuilt from its events at a moment, or a window of them with what each changed. */
+  readonly replay: ReturnType<typeof replayProvider>;
   /** The registered provider with this id; throws PROVIDER_NOT_FOUND (with "did you mean") otherwise. */
   readonly resolve: (provider: string) => ProviderId;
   readonly ids: IdGenerator;
@@ -63,6 +66,8 @@ export interface Application {
  */
 export interface Records {
   readonly history: ReturnType<typeof providerHistory>;
+  /** A provider's state rebuilt from its events at a moment, or a window of them with what each changed. */
+  readonly replay: ReturnType<typeof replayProvider>;
   /** Every provider's events interleaved in global order. */
   readonly all: ReturnType<typeof allProvidersHistory>;
   /** The providers the store has registered at least once. */

@@ -120,6 +120,63 @@ describe('restarting the hangar keeps its history and its knowledge of tools', {
   });
 });
 
+describe('replaying a provider from a store a real hangar wrote', { timeout: 120_000 }, () => {
+  const dirs = tempDirs();
+  after(() => dirs.removeAll());
+
+  it('registry_replay and `mcp-hangar replay` rebuild the state at a position and walk a window', async () => {
+    const dir = dirs.make();
+    const configPath = mathAndEverything(dir);
+    const hangar = await connectHangar(configPath);
+    let positions: Record<string, number>;
+    try {
+      await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 1, b: 2 } });
+      const events = (await hangar.call('registry_history', { provider: 'math' })).structuredContent as { events: { type: string; position: number }[] };
+      positions = Object.fromEntries(events.events.map((e) => [e.type, e.position]));
+      const at = (await hangar.call('registry_replay', { provider: 'math', at: String(positions['ToolsDiscovered']) })).structuredContent as {
+        instance: string;
+        state: { status: string; pid: number | null; tools: { names: string[] }; counters: { invocations: number; starts: number } };
+      };
+      assert.equal(at.instance, '1');
+      assert.equal(at.state.status, 'ready');
+      assert.equal(typeof at.state.pid, 'number');
+      assert.ok(at.state.tools.names.includes('add'));
+      assert.deepEqual([at.state.counters.invocations, at.state.counters.starts], [0, 1]);
+      const window = await hangar.call('registry_replay', { provider: 'math', from: '1', to: String(positions['ToolInvoked']) });
+      const steps = (window.structuredContent as { steps: { type: string; changes: { field: string; before: unknown; after: unknown }[] }[] }).steps;
+      assert.deepEqual(
+        steps.map((s) => s.type),
+        ['ProviderRegistered', 'ProviderStartRequested', 'ProviderStarted', 'ToolsDiscovered', 'ToolInvoked'],
+      );
+      assert.deepEqual(steps[4]?.changes, [{ field: 'invocations', before: 0, after: 1 }]);
+      const both = await hangar.call('registry_replay', { provider: 'math', at: '1', from: '1', to: '2' });
+      assert.equal(both.isError, true);
+    } finally {
+      await hangar.close();
+    }
+
+    const text = await cli('replay', 'math', '--at', String(positions['ToolInvoked']), '--config', configPath);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /status\s+ready \(pid \d+\)/);
+    assert.match(text.stdout, /1 invocations, 0 tool errors, 0 failed; 1 starts, 0 crashes/);
+    const end = JSON.parse((await cli('replay', 'math', '--at', new Date().toISOString(), '--json', '--config', configPath)).stdout) as {
+      state: { status: string; last_event: { type: string } };
+    };
+    assert.deepEqual([end.state.status, end.state.last_event.type], ['cold', 'ProviderStopped']);
+    const window = await cli('replay', 'math', '--from', String(positions['ToolInvoked']), '--to', new Date().toISOString(), '--config', configPath);
+    assert.equal(window.code, 0, window.stderr);
+    assert.match(window.stdout, /ProviderStopped .*\n\s+status: ready → cold; pid: \d+ → -/);
+    const unknown = await cli('replay', 'mth', '--at', '1', '--config', configPath);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /did you mean 'math'/);
+    const usage = await cli('replay', 'math', '--config', configPath);
+    assert.equal(usage.code, 2);
+    const noStore = await cli('replay', 'math', '--at', '1', '--config', mathAndEverything(dirs.make()));
+    assert.equal(noStore.code, 1);
+    assert.match(noStore.stderr, /no event store yet/);
+  });
+});
+
 describe('configuration errors', () => {
   const dirs = tempDirs();
   after(() => dirs.removeAll());

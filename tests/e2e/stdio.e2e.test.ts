@@ -104,10 +104,10 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
     const { tools } = await hangar.client.listTools();
     // The registry tools come first; the providers' own tools (those known so far) follow them (direct-tools.e2e.test.ts).
     const names = tools
-      .slice(0, 12)
+      .slice(0, 13)
       .map((t) => t.name)
       .sort();
-    assert.ok(tools.slice(12).every((t) => t.name.includes('__')));
+    assert.ok(tools.slice(13).every((t) => t.name.includes('__')));
     assert.deepEqual(names, [
       'registry_details',
       'registry_health',
@@ -116,6 +116,7 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
       'registry_invoke_ex',
       'registry_invoke_stream',
       'registry_list',
+      'registry_replay',
       'registry_start',
       'registry_status',
       'registry_stop',

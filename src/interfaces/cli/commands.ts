@@ -4,8 +4,10 @@ import { providerNotFound } from '../../application/errors.js';
 import type { HistoryEntry, ProvidersHistoryEntry } from '../../application/queries/provider-history.js';
 import { PROVIDER_EVENT_TYPES } from '../../domain/provider/events.js';
 import { isProviderId } from '../../domain/shared/ids.js';
-import { historyEntryDto } from '../shared/dto.js';
-import { formatTimeline, summarise } from '../shared/timeline.js';
+import type { ReplayPoint } from '../../application/queries/provider-replay.js';
+import { parseReplayPoint } from '../../application/queries/provider-replay.js';
+import { historyEntryDto, replayAtDto, replayWindowDto } from '../shared/dto.js';
+import { formatReplayAt, formatReplayWindow, formatTimeline, summarise } from '../shared/timeline.js';
 
 /** Text a CLI command writes, and its exit code; cli.ts does the writing. */
 export interface CliOutcome {
@@ -126,4 +128,42 @@ export const auditVerifyCommand = async (records: Records, path: string): Promis
   const result = await records.verify();
   if (result.ok) return { stdout: `${path}: hash chain intact over ${result.count} events`, exitCode: 0 };
   return { stderr: `${path}: hash chain BROKEN at position ${result.position}: ${result.reason} (${result.count} events checked)`, exitCode: 1 };
+};
+
+export interface ReplayOptions {
+  readonly json: boolean;
+  readonly at?: string | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  readonly configured?: readonly string[] | undefined;
+}
+
+const replayUsageError = (message: string): CliOutcome => ({ stderr: `mcp-hangar replay: ${message}`, exitCode: 2 });
+
+/**
+ * `mcp-hangar replay PROVIDER --at <ISO time|position> | --from X --to Y [--json]`: the provider's state at a
+ * moment rebuilt from its events with the domain's evolve, or each event of a window with what it changed.
+ * An unknown provider exits 2 like `history`; a known one with no events by then exits 3.
+ */
+export const replayCommand = async (records: Records, provider: string, options: ReplayOptions): Promise<CliOutcome> => {
+  if (!isProviderId(provider)) return notAProviderId(provider);
+  const window = options.from !== undefined || options.to !== undefined;
+  if (window === (options.at !== undefined)) return replayUsageError('give --at <time|position>, or --from and --to (not both)');
+  if (window && (options.from === undefined || options.to === undefined)) return replayUsageError('a window needs both --from and --to');
+  const points = (window ? [options.from, options.to] : [options.at]).map((p) => ({ text: p as string, point: parseReplayPoint(p as string) }));
+  const bad = points.find((p) => p.point === undefined);
+  if (bad) return replayUsageError(`'${bad.text}' is neither an ISO time nor a global position`);
+  const unknown = await unknownProvider(records, provider, options.configured ?? []);
+  if (unknown !== null) return { ...unknown, stderr: (unknown.stderr ?? '').replace('mcp-hangar history:', 'mcp-hangar replay:') };
+  if (window) {
+    const [fromPoint, toPoint] = points.map((p) => p.point as ReplayPoint) as [ReplayPoint, ReplayPoint];
+    const result = await records.replay.window({ provider, from: fromPoint, to: toPoint });
+    if (options.json) return { stdout: JSON.stringify(replayWindowDto(result), null, 2), exitCode: 0 };
+    if (result.steps.length === 0) return { stderr: `no events of provider '${provider}' in that window`, exitCode: 3 };
+    return { stdout: formatReplayWindow(result), exitCode: 0 };
+  }
+  const result = await records.replay.at({ provider, point: (points[0] as { point: ReplayPoint }).point });
+  if (options.json) return { stdout: JSON.stringify(replayAtDto(result), null, 2), exitCode: 0 };
+  if (result.state.lastEvent === null) return { stderr: `no events recorded for provider '${provider}' by then`, exitCode: 3 };
+  return { stdout: formatReplayAt(result), exitCode: 0 };
 };

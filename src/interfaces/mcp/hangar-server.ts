@@ -16,6 +16,7 @@ import type { RegistryTool, ToolContext } from './registry-tool.js';
 import { identityOf, serveToolCallLane, type LaneHandle, type RegistryCall } from './tool-call-lane.js';
 import { registryDetails } from './tools/details.tool.js';
 import { registryHistory } from './tools/history.tool.js';
+import { registryReplay } from './tools/replay.tool.js';
 import { registryHealth } from './tools/health.tool.js';
 import { registryInvokeEx, registryInvokeStream } from './tools/invoke-ex.tool.js';
 import { registryInvoke } from './tools/invoke.tool.js';
@@ -40,6 +41,7 @@ const REGISTRY_TOOLS: readonly RegistryTool[] = [
   registryHealth,
   registryStatus,
   registryHistory,
+  registryReplay,
 ] as unknown as readonly RegistryTool[];
 
 const INSTRUCTIONS =

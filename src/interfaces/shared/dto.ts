@@ -4,6 +4,7 @@ import type { LastError } from '../../domain/provider/state.js';
 import type { ProviderSummary } from '../../application/queries/list-providers.js';
 import type { ProviderDetails } from '../../application/queries/provider-details.js';
 import type { HistoryEntry } from '../../application/queries/provider-history.js';
+import type { ReplayAt, ReplayedState, ReplayWindow } from '../../application/queries/provider-replay.js';
 import type { RegistryHealth } from '../../application/queries/registry-health.js';
 
 /**
@@ -111,4 +112,39 @@ export const retryMetadataDto = (m: RetryMetadata) => ({
   attempts: m.attempts,
   retries: m.retries.map((r) => ({ attempt: r.attempt, error_code: r.errorCode, message: r.message, delay_ms: r.delayMs })),
   total_time_ms: m.totalTimeMs,
+});
+
+export const replayedStateDto = (s: ReplayedState) => ({
+  status: s.status,
+  pid: s.pid,
+  circuit: { status: s.circuit.status, failures: s.circuit.failures, probe_at: s.circuit.probeAt },
+  consecutive_failures: s.consecutiveFailures,
+  retry_at: s.retryAt,
+  tools: { names: s.tools.names, digest: s.tools.digest },
+  counters: {
+    invocations: s.counters.invocations,
+    tool_errors: s.counters.toolErrors,
+    failed_invocations: s.counters.failedInvocations,
+    starts: s.counters.starts,
+    crashes: s.counters.crashes,
+  },
+  last_error: s.lastError,
+  last_event: s.lastEvent === null ? null : { position: s.lastEvent.position, occurred_at: s.lastEvent.occurredAt, type: s.lastEvent.type },
+});
+
+const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+export const replayAtDto = (r: ReplayAt) => ({ provider: r.provider, instance: r.instance, state: replayedStateDto(r.state) });
+
+export const replayWindowDto = (r: ReplayWindow) => ({
+  provider: r.provider,
+  instance: r.instance,
+  before: replayedStateDto(r.before),
+  steps: r.steps.map((s) => ({
+    position: s.event.position,
+    occurred_at: s.event.metadata.occurredAt,
+    type: s.event.type,
+    changes: s.changes.map((c) => ({ field: snake(c.field), before: c.before, after: c.after })),
+  })),
+  state: replayedStateDto(r.state),
 });

@@ -1,4 +1,5 @@
 import type { HistoryEntry } from '../../application/queries/provider-history.js';
+import type { ReplayAt, ReplayedState, ReplayWindow } from '../../application/queries/provider-replay.js';
 import type { ProviderEvent } from '../../domain/provider/events.js';
 
 type Summaries = { readonly [T in ProviderEvent['type']]: (data: Extract<ProviderEvent, { type: T }>['data']) => string };
@@ -44,3 +45,38 @@ export const formatTimeline = (provider: string, events: readonly HistoryEntry[]
   });
   return [`${provider} — ${events.length} events`, ...lines].join('\n');
 };
+
+const shown = (value: string | number | null): string => (value === null ? '-' : String(value));
+
+/** A replayed state as a compact block of text (the CLI's `replay --at` and the `registry_replay` tool's text). */
+export const formatReplayedState = (provider: string, instance: string | null, s: ReplayedState): string => {
+  const last = s.lastEvent === null ? 'no events by then' : `#${s.lastEvent.position} ${s.lastEvent.occurredAt} ${s.lastEvent.type}`;
+  const circuit = `${s.circuit.status} (${s.circuit.failures} failures${s.circuit.probeAt === null ? '' : `, probe at ${s.circuit.probeAt}`})`;
+  const tools =
+    s.tools.names === null
+      ? `unknown${s.tools.digest === null ? '' : ` (digest ${s.tools.digest.slice(0, 12)})`}`
+      : `${s.tools.names.length}: ${s.tools.names.join(', ')}${s.tools.digest === null ? '' : ` (digest ${s.tools.digest.slice(0, 12)})`}`;
+  const c = s.counters;
+  return [
+    `${provider} @${instance ?? '-'} — as of ${last}`,
+    `  status                ${s.status}${s.pid === null ? '' : ` (pid ${s.pid})`}`,
+    `  circuit               ${circuit}`,
+    `  consecutive failures  ${s.consecutiveFailures}${s.retryAt === null ? '' : `; retry at ${s.retryAt}`}`,
+    `  tools                 ${tools}`,
+    `  calls                 ${c.invocations} invocations, ${c.toolErrors} tool errors, ${c.failedInvocations} failed; ${c.starts} starts, ${c.crashes} crashes`,
+    `  last error            ${s.lastError === null ? '-' : `${s.lastError.code}: ${s.lastError.message}`}`,
+  ].join('\n');
+};
+
+/** A replayed window: one line per event (position, time, type, summary) and the state fields it changed. */
+export const formatReplayWindow = (r: ReplayWindow): string => {
+  if (r.steps.length === 0) return `${r.provider} @${r.instance ?? '-'}: no events in the window`;
+  const width = Math.max(...r.steps.map((s) => s.event.type.length));
+  const lines = r.steps.map(({ event, changes }) => {
+    const changed = changes.length === 0 ? '(no change)' : changes.map((c) => `${c.field}: ${shown(c.before)} → ${shown(c.after)}`).join('; ');
+    return `#${String(event.position).padEnd(6)} ${event.metadata.occurredAt}  ${event.type.padEnd(width)}  ${summarise(event)}\n        ${changed}`;
+  });
+  return [`${r.provider} @${r.instance ?? '-'} — ${r.steps.length} events`, ...lines].join('\n');
+};
+
+export const formatReplayAt = (r: ReplayAt): string => formatReplayedState(r.provider, r.instance, r.state);
