@@ -112,7 +112,7 @@ describe('the command line, the first hour', { timeout: 120_000 }, () => {
     const bogus = await cli(['bogus']);
     assert.equal(bogus.code, 2);
     assert.match(bogus.stderr, /unknown command 'bogus'/);
-    assert.match(bogus.stderr, /commands: serve, validate, history, audit/);
+    assert.match(bogus.stderr, /commands: serve, validate, history, replay, audit/);
     assert.doesNotMatch(bogus.stderr, /too many arguments/);
     const typo = await cli(['histroy', 'math']);
     assert.equal(typo.code, 2);
