@@ -3,6 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../application/ports/logger.js';
 import { LineReader, type LineItem } from './line-reader.js';
+import { LineWriter } from './line-writer.js';
 import { findMessageId, isRequestId, type RequestId } from './message-ids.js';
 import { isJsonRpcMessage } from './message-shape.js';
 
@@ -15,7 +16,6 @@ export interface StdioServerOptions {
   readonly output?: Writable;
 }
 
-const RESOLVED = Promise.resolve();
 const preview = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
 
 /**
@@ -38,12 +38,12 @@ export class StdioServerLineTransport implements Transport {
   private closed = false;
   /** The client closed its end of stdout (EPIPE): what is sent after that is dropped. */
   private outputGone = false;
-  private drained: Promise<void> | null = null;
-  private corked = false;
+  private readonly writer: LineWriter;
 
   constructor(private readonly options: StdioServerOptions) {
     this.input = options.input ?? process.stdin;
     this.output = options.output ?? process.stdout;
+    this.writer = new LineWriter(this.output);
     this.reader = new LineReader(options.maxMessageBytes);
   }
 
@@ -61,30 +61,13 @@ export class StdioServerLineTransport implements Transport {
 
   /**
    * Sends one message given as its JSON text (which must be one valid JSON-RPC message on one line): what
-   * lets a provider's result be forwarded byte for byte. Messages sent in one turn of the event loop leave
-   * in one write: stdout is corked at the first and uncorked once the turn's microtasks have run.
+   * lets a provider's result be forwarded byte for byte. Messages of one turn leave in one write, and a
+   * full stdout makes callers wait (see LineWriter).
    */
   sendRaw(json: string): Promise<void> {
     if (this.closed || this.outputGone) return Promise.reject(new Error('the client connection is closed'));
-    if (!this.corked) {
-      this.corked = true;
-      this.output.cork();
-      process.nextTick(this.uncork);
-    }
-    if (this.output.write(`${json}\n`)) return this.drained ?? RESOLVED;
-    // Backpressure: callers that await send() wait until stdout drains.
-    return (this.drained ??= new Promise<void>((resolve) =>
-      this.output.once('drain', () => {
-        this.drained = null;
-        resolve();
-      }),
-    ));
+    return this.writer.write(`${json}\n`);
   }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.output.uncork();
-  };
 
   async close(): Promise<void> {
     if (this.closed) return;
@@ -111,7 +94,7 @@ export class StdioServerLineTransport implements Transport {
   private readonly handleOutputError = (error: Error): void => {
     if (!this.outputGone) this.options.logger?.debug('the client closed stdout', { code: (error as NodeJS.ErrnoException).code ?? null });
     this.outputGone = true;
-    this.output.emit('drain');
+    this.writer.release();
   };
 
   private readonly handleItem = (item: LineItem): void => {

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { LineReader, type LineItem } from '../../jsonrpc/line-reader.js';
+import { LineWriter } from '../../jsonrpc/line-writer.js';
 import { findMessageId } from '../../jsonrpc/message-ids.js';
 import { describeCloseReason, type StreamCloseReason } from './close-reason.js';
 import { RawRequests } from './raw-requests.js';
@@ -37,7 +38,6 @@ export const isOversizedMessage = (data: unknown): data is OversizedMessage => {
 // A response starts with its result or error (after jsonrpc and id, in whatever order the writer put
 // them); a request or notification names a method first. Only a response may fail a request of ours.
 const RESPONSE_START = /^\s*\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?(?:"id"\s*:\s*[^,{}]{1,300},\s*)?"(?:result|error)"\s*:/;
-const RESOLVED: Promise<void> = Promise.resolve();
 
 const isBlank = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0d || code === 0xfeff;
 
@@ -70,9 +70,7 @@ export class LineTransport implements Transport {
   private readonly lastSkipped: string[] = [];
   private started = false;
   private closed = false;
-  private drain: Promise<void> | null = null;
-  private wakeDrain: (() => void) | null = null;
-  private corked = false;
+  private readonly writer: LineWriter;
 
   constructor(
     private readonly input: Readable,
@@ -84,6 +82,7 @@ export class LineTransport implements Transport {
     this.keepSkipped = options.keepSkipped ?? 10;
     this.maxSkippedChars = options.maxSkippedChars ?? 500;
     this.onSkipped = options.onSkipped;
+    this.writer = new LineWriter(output);
     this.requests = new RawRequests(this.writeLine);
   }
 
@@ -110,15 +109,11 @@ export class LineTransport implements Transport {
     this.input.once('close', this.handleEnd);
     this.input.on('error', this.handleInputError);
     this.output.on('error', this.handleOutputError);
-    this.output.on('drain', this.handleDrain);
   }
 
   send(message: JSONRPCMessage): Promise<void> {
     if (!this.writable) return Promise.reject(new Error('the provider session is closed'));
-    this.writeLine(JSON.stringify(message) + '\n');
-    if (!this.output.writableNeedDrain) return RESOLVED;
-    // Backpressure: callers that await send() wait until the pipe drains.
-    return (this.drain ??= new Promise<void>((resolve) => (this.wakeDrain = resolve)));
+    return this.writer.write(JSON.stringify(message) + '\n');
   }
 
   private get writable(): boolean {
@@ -126,24 +121,13 @@ export class LineTransport implements Transport {
   }
 
   /**
-   * Writes one line; false when the session is closed (a full pipe buffers it, see `send`). Lines
-   * written in one turn of the event loop leave in one write: the output is corked at the first and
-   * uncorked once the turn's microtasks have run (a tick queued from a microtask runs after all of them).
+   * Writes one line for the hot path's requests, which do not wait for a full pipe; false when the session
+   * is closed. Lines of one turn leave in one write (see LineWriter).
    */
   private readonly writeLine = (line: string): boolean => {
     if (!this.writable) return false;
-    if (!this.corked) {
-      this.corked = true;
-      this.output.cork();
-      process.nextTick(this.uncork);
-    }
-    this.output.write(line);
+    void this.writer.write(line);
     return true;
-  };
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.output.uncork();
   };
 
   setProtocolVersion(version: string): void {
@@ -161,7 +145,7 @@ export class LineTransport implements Transport {
     } catch {
       // stdin already broken: the process is going away anyway.
     }
-    this.handleDrain();
+    this.writer.release(); // nothing waits for a drain of a closed session
     this.onclose?.();
   }
 
@@ -261,13 +245,6 @@ export class LineTransport implements Transport {
 
   private readonly handleOutputError = (error: Error): void => {
     this.fail({ kind: 'write_failed', message: error.message }, error);
-  };
-
-  private readonly handleDrain = (): void => {
-    const wake = this.wakeDrain;
-    this.drain = null;
-    this.wakeDrain = null;
-    wake?.();
   };
 }
 
