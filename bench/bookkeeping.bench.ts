@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { ProviderConnection, ProviderRuntime, ToolCallResult } from '../src/application/ports/provider-runtime.js';
 import { createHangar } from '../src/composition-root.js';
 import type { ProviderEvent } from '../src/domain/provider/events.js';
-import { providerId } from '../src/domain/shared/ids.js';
 import { createHangarServer } from '../src/interfaces/mcp/hangar-server.js';
 import type { Logger } from '../src/application/ports/logger.js';
+import { hangarConfig, subprocess } from '../tests/support/hangar-config.js';
 
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 const RESULT: ToolCallResult = { content: [{ type: 'text', text: '3' }], structuredContent: { result: 3 } };
@@ -47,44 +47,11 @@ const perCallUs = async (calls: number, fn: () => Promise<unknown>): Promise<num
  */
 export async function benchBookkeeping(calls = 20_000) {
   const dir = mkdtempSync(join(tmpdir(), 'hangar-bookkeeping-'));
-  const providers = new Map([
-    [
-      providerId('instant'),
-      {
-        launch: { mode: 'subprocess' as const, command: ['none'], env: {}, cwd: dir },
-        asWritten: { command: ['none'], cwd: null },
-        secrets: [],
-        description: '',
-        settings: {
-          idleTtlS: 0,
-          healthCheckIntervalS: 60,
-          maxConsecutiveFailures: 3,
-          timeoutS: 30,
-          circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30 },
-        },
-        tools: TOOLS,
-      },
-    ],
-  ]);
   const hangar = await createHangar(
     {
-      sourcePath: '<bench>',
-      configDir: dir,
-      eventStore: { path: join(dir, 'h.db') },
-      providers,
+      ...hangarConfig(join(dir, 'h.db'), { instant: { ...subprocess(['none'], { idleTtlS: 0 }, dir), tools: TOOLS } }),
       retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.2 },
       rateLimit: { rps: 1e9, burst: 1e9 },
-      limits: { maxMessageBytes: 8 * 1024 * 1024, maxResultBytes: 8 * 1024 * 1024 },
-      expose: { mode: 'both', separator: '__' },
-      http: {
-        host: '127.0.0.1',
-        port: 0,
-        sessionIdleMs: 600_000,
-        shutdownGraceMs: 10_000,
-        maxBodyBytes: 8 * 1024 * 1024,
-        allowedOrigins: [],
-        metricsAuth: false,
-      },
     },
     { runtime: instantRuntime, logger: silent },
   );
