@@ -1,8 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { CASES, RESULTS, type CaseName } from '../fixtures/providers/unusual-results/cases.js';
@@ -10,6 +8,7 @@ import {
   UNUSUAL_RESULTS_SERVER,
   connectHangar,
   connectRaw,
+  connectRawProcess,
   tempDir,
   writeConfig,
   type ConnectedHangar,
@@ -37,44 +36,10 @@ providers:
 const invokeLine = (id: number, tool: CaseName) =>
   `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"registry_invoke","arguments":{"provider":"unusual","tool":"${tool}","arguments":{}}}}`;
 
-/** The fixture provider spoken to directly, in raw JSON-RPC lines: its answers as the text it wrote. */
-interface RawProvider {
-  /** Calls `tool` and resolves with the answer line, as text. */
-  call(id: number, tool: CaseName): Promise<string>;
-  close(): Promise<void>;
-}
-
-const connectRawProvider = async (): Promise<RawProvider> => {
-  const child = spawn(process.execPath, [UNUSUAL_RESULTS_SERVER], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit');
-  const waiting = new Map<number, (line: string) => void>();
-  let stderr = '';
-  let pending = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
-      const line = pending.slice(0, end);
-      pending = pending.slice(end + 1);
-      const { id } = JSON.parse(line) as { id?: unknown };
-      if (typeof id === 'number') waiting.get(id)?.(line);
-    }
-  });
-  const request = (id: number, method: string, params: unknown) =>
-    new Promise<string>((resolve, reject) => {
-      waiting.set(id, resolve);
-      void exited.then(() => reject(new Error(`the provider exited before answering ${id}; stderr: ${stderr}`)));
-      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
-  await request(0, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'fidelity-raw', version: '1.0.0' } });
-  child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
-  return {
-    call: (id, tool) => request(id, 'tools/call', { name: tool, arguments: {} }),
-    close: async () => {
-      child.stdin.end();
-      await exited;
-    },
-  };
+/** The fixture provider spoken to directly, in raw JSON-RPC lines: `tool`'s answer as the text it wrote. */
+const callDirectly = async (provider: RawHangar, id: number, tool: CaseName): Promise<string> => {
+  await provider.request(id, JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: {} } }));
+  return provider.lineOf(id) as string;
 };
 
 const show = (value: unknown): string => {
@@ -107,13 +72,13 @@ const resultOfLine = (line: string): unknown => (JSON.parse(line) as { result?: 
 describe("a provider's result reaches a raw client through registry_invoke as the provider sent it", { timeout: 60_000 }, () => {
   const dir = tempDir();
   let hangar: RawHangar;
-  let provider: RawProvider;
+  let provider: RawHangar;
   /** The provider's own answer line to each case. */
   const direct = new Map<CaseName, string>();
 
   before(async () => {
-    provider = await connectRawProvider();
-    for (const [index, name] of CASES.entries()) direct.set(name, await provider.call(index + 1, name));
+    provider = await connectRawProcess([UNUSUAL_RESULTS_SERVER]);
+    for (const [index, name] of CASES.entries()) direct.set(name, await callDirectly(provider, index + 1, name));
     hangar = await connectRaw(config(dir.path), UNLIMITED);
   });
   after(async () => {

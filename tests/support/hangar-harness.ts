@@ -115,8 +115,12 @@ export interface RawHangar {
  * Spawns the built hangar over stdio and initializes it by hand, for requests the SDK's client cannot send:
  * it serializes with JSON.stringify, which overflows on a value nested some thousands of levels deep.
  */
-export const connectRaw = async (configPath: string, env: Record<string, string> = {}): Promise<RawHangar> => {
-  const child = spawn(process.execPath, [HANGAR_MAIN, 'serve', '--config', configPath], {
+export const connectRaw = (configPath: string, env: Record<string, string> = {}): Promise<RawHangar> =>
+  connectRawProcess([HANGAR_MAIN, 'serve', '--config', configPath], env);
+
+/** Spawns `args` with this Node.js (an MCP server over stdio) and initializes it by hand, as {@link connectRaw} does. */
+export const connectRawProcess = async (args: string[], env: Record<string, string> = {}): Promise<RawHangar> => {
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', MCP_LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -142,7 +146,7 @@ export const connectRaw = async (configPath: string, env: Record<string, string>
   const request: RawHangar['request'] = (id, line) =>
     new Promise((resolve, reject) => {
       waiting.set(id, resolve);
-      void exited.then((code) => reject(new Error(`the hangar exited (${code}) before answering ${id}; stderr: ${stderr}`)));
+      void exited.then((code) => reject(new Error(`${args.join(' ')} exited (${code}) before answering ${id}; stderr: ${stderr}`)));
       child.stdin.write(`${line}\n`);
     });
   const initialize = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'hangar-e2e-raw', version: '1.0.0' } };
