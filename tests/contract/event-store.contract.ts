@@ -329,6 +329,44 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         assert.deepEqual(await positions({ since: at(4) }), [5]);
       }));
 
+    it('reads backward (newest first), up to a time and a position, and lists the streams of a prefix', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a@1', [started], 0, meta(1));
+        await store.append('provider-ab@1', [started], 0, meta(2));
+        await store.append('provider-a@2', [started, stopped], 0, meta(3));
+        await store.append('provider-a@1', [invoked('x')], 1, meta(4));
+        const positions = async (options: Parameters<ContractStore['readAll']>[0]) => (await store.readAll(options)).map((e) => e.position);
+        const versions = async (options: Parameters<ContractStore['readStream']>[1]) =>
+          (await store.readStream('provider-a@1', options)).map((e) => e.streamVersion);
+        assert.deepEqual(await positions({ streamPrefix: 'provider-a@', backward: true }), [5, 4, 3, 1]);
+        assert.deepEqual(await positions({ streamPrefix: 'provider-a@', backward: true, limit: 2 }), [5, 4], 'the newest two');
+        assert.deepEqual(await positions({ until: at(3) }), [1, 2, 3, 4]);
+        assert.deepEqual(await positions({ toPosition: 2 }), [1, 2]);
+        assert.deepEqual(await positions({ fromPosition: 2, toPosition: 4, backward: true }), [4, 3, 2]);
+        assert.deepEqual(await versions({ backward: true }), [2, 1]);
+        assert.deepEqual(await versions({ backward: true, limit: 1 }), [2]);
+        assert.deepEqual(await versions({ until: at(1) }), [1]);
+        assert.deepEqual(await store.streamIds('provider-a@'), ['provider-a@1', 'provider-a@2']);
+        assert.deepEqual(await store.streamIds('provider-'), ['provider-a@1', 'provider-a@2', 'provider-ab@1']);
+        assert.deepEqual(await store.streamIds('provider-z@'), []);
+      }));
+
+    it('returns a read larger than a page whole and in order, forward and backward, with limits across pages', () =>
+      withStore(async ({ store }) => {
+        const n = 4500;
+        const appends: Promise<unknown>[] = [];
+        for (let i = 0; i < n; i++) appends.push(store.append('provider-a@1', [invoked(`t${i}`)], i, meta(i % 50)));
+        await Promise.all(appends);
+        const forward = (await store.readStream('provider-a@1')).map((e) => e.streamVersion);
+        assert.equal(forward.length, n);
+        assert.ok(forward.every((v, i) => v === i + 1));
+        const backward = (await store.readAll({ backward: true, limit: 4100 })).map((e) => e.position);
+        assert.equal(backward.length, 4100);
+        assert.ok(backward.every((p, i) => p === n - i));
+        const filtered = await store.readStream('provider-a@1', { fromVersion: 10, limit: 2001 });
+        assert.deepEqual([filtered[0]?.streamVersion, filtered.at(-1)?.streamVersion, filtered.length], [10, 2010, 2001]);
+      }));
+
     it('rejects a stored event that fails its schema, naming its position, instead of returning it', () =>
       withStore(async ({ store, reopen }) => {
         await store.append('provider-a', [started, invoked('fine')], 0, meta());

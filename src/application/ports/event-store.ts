@@ -48,14 +48,20 @@ export class ConcurrencyError extends Error {
 export interface ReadStreamOptions<T extends string = string> {
   /** First stream version to return (inclusive); default 1. */
   readonly fromVersion?: number;
+  /** Only events at or after this global position. */
+  readonly fromPosition?: number;
   /** Only events at or before this global position. */
   readonly toPosition?: number;
   /** Only events that occurred at or after this ISO time. */
   readonly since?: string;
+  /** Only events that occurred at or before this ISO time. */
+  readonly until?: string;
   /** Only these event types. */
   readonly types?: readonly T[];
-  /** At most this many events (from the start of the range). */
+  /** At most this many events (from the start of the range; from its end when reading backward). */
   readonly limit?: number;
+  /** Newest first: with a limit, the last `limit` events of the range. */
+  readonly backward?: boolean;
 }
 
 export interface ReadAllOptions<T extends string = string> {
@@ -63,10 +69,17 @@ export interface ReadAllOptions<T extends string = string> {
   readonly fromPosition?: number;
   /** Only streams whose id starts with this (all the streams of one provider, say). */
   readonly streamPrefix?: string;
+  /** Only events at or before this global position. */
+  readonly toPosition?: number;
   /** Only events that occurred at or after this ISO time. */
   readonly since?: string;
+  /** Only events that occurred at or before this ISO time. */
+  readonly until?: string;
   readonly types?: readonly T[];
+  /** At most this many events (from the start of the range; from its end when reading backward). */
   readonly limit?: number;
+  /** Newest first (descending position): with a limit, the last `limit` events of the range. */
+  readonly backward?: boolean;
 }
 
 /** The outcome of checking the hash chain over the global order. */
@@ -74,7 +87,8 @@ export type ChainVerification =
   { readonly ok: true; readonly count: number } | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
 
 /**
- * The append-only log of every domain event of the union `E`. Appends to one stream are atomic and
+ * The append-only log of every domain event of the union `E`. Reads of any size never hold the caller's
+ * event loop for long: an adapter returns a large read in pages, letting other work run between them. Appends to one stream are atomic and
  * guarded by optimistic concurrency; every event gets a global position and a link in a hash chain.
  * Every event read back has passed its type's schema (after upcasting); a stored event that does not is
  * an error naming its position, never a silently wrong value.
@@ -90,6 +104,8 @@ export interface EventStore<E extends DomainEvent = DomainEvent> {
   readStream(streamId: string, options?: ReadStreamOptions<E['type']>): Promise<readonly StoredEvent<E>[]>;
   /** Events of all streams (or of the streams with a prefix) in global order, upcast to their current schema. */
   readAll(options?: ReadAllOptions<E['type']>): Promise<readonly StoredEvent<E>[]>;
+  /** The ids of the streams that start with `prefix` (every instance stream of one provider, say), sorted. */
+  streamIds(prefix: string): Promise<readonly string[]>;
   /** The highest global position (0 when empty). */
   lastPosition(): Promise<number>;
   /** Recomputes the hash chain over every stored row and reports the first break. */

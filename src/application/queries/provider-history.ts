@@ -28,23 +28,35 @@ const withInstance = (event: StoredEvent<ProviderEvent>): HistoryEntry => {
   return { ...event, instance: stream?.kind === 'provider' ? stream.instance : null };
 };
 
+/** The streams that hold a provider's events: one per instance, and the one from before instances existed. */
+export const providerStreams = async (store: EventStore<HangarEvent>, provider: ProviderId): Promise<readonly string[]> => [
+  legacyProviderStreamId(provider),
+  ...(await store.streamIds(providerStreamPrefix(provider))),
+];
+
 /**
  * A provider's events in global order, across every run of the hangar and every instance that served it.
  * Reads the streams themselves (the one query that does): it is the record, not a model of it. With a
- * limit, the most recent `limit` events are returned, still oldest first.
+ * limit, the most recent `limit` events are returned, still oldest first: each of the provider's streams
+ * is read backward from its newest event, at most `limit` of them (an index range per stream), so the cost
+ * depends on the limit, not on how long the history is.
  */
 export const providerHistory =
   (store: EventStore<HangarEvent>) =>
   async (query: HistoryQuery): Promise<readonly HistoryEntry[]> => {
     const since = query.since === undefined ? undefined : parseSince(query.since);
-    const time = since && 'time' in since ? { since: since.time } : {};
-    const from = since && 'position' in since ? since.position : 1;
-    const types = query.types && query.types.length > 0 ? { types: query.types } : {};
-    const [legacy, current] = await Promise.all([
-      store.readStream(legacyProviderStreamId(query.provider), { ...time, ...types }),
-      store.readAll({ ...time, ...types, fromPosition: from, streamPrefix: providerStreamPrefix(query.provider) }),
-    ]);
-    const events = [...legacy.filter((e) => e.position >= from), ...current].filter(isProviderEvent).sort((a, b) => a.position - b.position);
+    const filter = {
+      ...(since && 'time' in since ? { since: since.time } : {}),
+      ...(since && 'position' in since ? { fromPosition: since.position } : {}),
+      ...(query.types && query.types.length > 0 ? { types: query.types } : {}),
+      ...(query.limit === undefined ? {} : { limit: query.limit, backward: true }),
+    };
+    const streams = await providerStreams(store, query.provider);
+    const read = await Promise.all(streams.map((stream) => store.readStream(stream, filter)));
+    const events = read
+      .flat()
+      .filter(isProviderEvent)
+      .sort((a, b) => a.position - b.position);
     const limited = query.limit === undefined ? events : events.slice(Math.max(0, events.length - query.limit));
     return limited.map(withInstance);
   };
@@ -60,19 +72,34 @@ export interface AllHistoryQuery {
 
 /**
  * Every provider's events interleaved in global order (position), across every run and instance; with a
- * limit, the most recent `limit` of them, still oldest first.
+ * limit, the most recent `limit` events of the store (read backward from the newest), still oldest first.
  */
 export const allProvidersHistory =
   (store: EventStore<HangarEvent>) =>
   async (query: AllHistoryQuery = {}): Promise<readonly ProvidersHistoryEntry[]> => {
-    const events = await store.readAll({ fromPosition: query.fromPosition ?? 1 });
-    const entries: ProvidersHistoryEntry[] = [];
-    for (const event of events) {
-      const stream = parseStreamId(event.streamId);
-      if (stream?.kind !== 'provider' || !isProviderEvent(event)) continue;
-      entries.push({ ...event, instance: stream.instance, provider: stream.provider });
+    const fromPosition = query.fromPosition ?? 1;
+    const asEntries = (events: readonly StoredEvent<HangarEvent>[]): ProvidersHistoryEntry[] => {
+      const entries: ProvidersHistoryEntry[] = [];
+      for (const event of events) {
+        const stream = parseStreamId(event.streamId);
+        if (stream?.kind === 'provider' && isProviderEvent(event)) entries.push({ ...event, instance: stream.instance, provider: stream.provider });
+      }
+      return entries;
+    };
+    const { limit } = query;
+    if (limit === undefined) return asEntries(await store.readAll({ fromPosition }));
+    // Newest first, until `limit` provider events are found (the instances' own events are few).
+    const found: ProvidersHistoryEntry[] = [];
+    let toPosition: number | undefined;
+    while (found.length < limit) {
+      const want = limit - found.length;
+      const page = await store.readAll({ fromPosition, backward: true, limit: want, ...(toPosition === undefined ? {} : { toPosition }) });
+      found.push(...asEntries(page));
+      const oldest = page.at(-1);
+      if (oldest === undefined || page.length < want) break;
+      toPosition = oldest.position - 1;
     }
-    return query.limit === undefined ? entries : entries.slice(Math.max(0, entries.length - query.limit));
+    return found.sort((a, b) => a.position - b.position).slice(-limit);
   };
 
 /** The ids of every provider the store has registered at least once, sorted. */

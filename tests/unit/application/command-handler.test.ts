@@ -55,6 +55,7 @@ const observed = (store: EventStore<HangarEvent>) => {
       return store.readStream(streamId, options);
     },
     readAll: (options) => store.readAll(options),
+    streamIds: (prefix) => store.streamIds(prefix),
     lastPosition: () => store.lastPosition(),
     verifyChain: () => store.verifyChain(),
     close: () => store.close(),
@@ -162,6 +163,7 @@ describe('CommandHandler', () => {
       append: (...args) => (failing ? Promise.reject(new Error('disk full')) : memory.append(...args)),
       readStream: (streamId, options) => memory.readStream(streamId, options),
       readAll: (options) => memory.readAll(options),
+      streamIds: (prefix) => memory.streamIds(prefix),
       lastPosition: () => memory.lastPosition(),
       verifyChain: () => memory.verifyChain(),
       close: () => memory.close(),
@@ -265,6 +267,7 @@ describe('CommandHandler', () => {
       },
       readStream: (streamId, options) => memory.readStream(streamId, options),
       readAll: (options) => memory.readAll(options),
+      streamIds: (prefix) => memory.streamIds(prefix),
       lastPosition: () => memory.lastPosition(),
       verifyChain: () => memory.verifyChain(),
       close: () => memory.close(),

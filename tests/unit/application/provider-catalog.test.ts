@@ -223,6 +223,7 @@ describe('ProviderCatalog', () => {
           await gate.promise;
           return events;
         },
+        streamIds: (prefix) => given.store.streamIds(prefix),
         lastPosition: () => given.store.lastPosition(),
         verifyChain: () => given.store.verifyChain(),
         close: () => given.store.close(),

@@ -107,10 +107,9 @@ describe('replayProvider', () => {
   it('replays a ToolsDiscovered of schema version 1 through the upcaster, as the store decodes it', async () => {
     const store = await storeWith(story.slice(0, 4));
     const fixture = JSON.parse(readFileSync(new URL('../../../../tests/fixtures/events/tools-discovered.json', import.meta.url), 'utf8')) as { v1: unknown };
-    // Rewrite the stored row as the older schema wrote it (the read decodes rows, it does not check hashes).
+    // Rewrite the stored row in place as the older schema wrote it (the read decodes rows, it does not check hashes).
     const rows = (store as unknown as { log: { rows: { type: string; schemaVersion: number; data: string }[] } }).log.rows;
-    const index = rows.findIndex((r) => r.type === 'ToolsDiscovered');
-    rows[index] = { ...(rows[index] as (typeof rows)[number]), schemaVersion: 1, data: JSON.stringify(fixture.v1) };
+    Object.assign(rows.find((r) => r.type === 'ToolsDiscovered') as object, { schemaVersion: 1, data: JSON.stringify(fixture.v1) });
     const { state } = await replayProvider(store).at({ provider: math, point: { position: 4 } });
     assert.deepEqual(state.tools, { names: ['add', 'divide'], digest: '0f1e2d3c4b5a69788796a5b4c3d2e1f0' });
   });

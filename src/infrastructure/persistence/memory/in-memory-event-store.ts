@@ -119,33 +119,30 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
   async readStream(streamId: string, options: ReadStreamOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
     const fromVersion = options.fromVersion ?? 1;
+    const fromPosition = options.fromPosition ?? 1;
     const toPosition = options.toPosition ?? Infinity;
-    const since = options.since === undefined ? undefined : normaliseSince(options.since);
-    const types = options.types === undefined ? undefined : new Set<string>(options.types);
+    const keep = this.filter(options);
     const rows = (this.log.streams.get(streamId) ?? []).filter(
-      (row) =>
-        row.streamVersion >= fromVersion &&
-        row.position <= toPosition &&
-        (since === undefined || row.occurredAt >= since) &&
-        (types === undefined || types.has(row.type)),
+      (row) => row.streamVersion >= fromVersion && row.position >= fromPosition && row.position <= toPosition && keep(row),
     );
-    return this.decode(rows, options.limit);
+    return this.decode(rows, options);
   }
 
   async readAll(options: ReadAllOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
     const fromPosition = options.fromPosition ?? 1;
+    const toPosition = options.toPosition ?? Infinity;
     const { streamPrefix } = options;
-    const since = options.since === undefined ? undefined : normaliseSince(options.since);
-    const types = options.types === undefined ? undefined : new Set<string>(options.types);
+    const keep = this.filter(options);
     const rows = this.log.rows.filter(
-      (row) =>
-        row.position >= fromPosition &&
-        (streamPrefix === undefined || row.streamId.startsWith(streamPrefix)) &&
-        (since === undefined || row.occurredAt >= since) &&
-        (types === undefined || types.has(row.type)),
+      (row) => row.position >= fromPosition && row.position <= toPosition && (streamPrefix === undefined || row.streamId.startsWith(streamPrefix)) && keep(row),
     );
-    return this.decode(rows, options.limit);
+    return this.decode(rows, options);
+  }
+
+  async streamIds(prefix: string): Promise<readonly string[]> {
+    this.assertOpen();
+    return [...this.log.streams.keys()].filter((id) => id.startsWith(prefix)).sort();
   }
 
   async lastPosition(): Promise<number> {
@@ -164,9 +161,20 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
     this.closed = true;
   }
 
-  private decode(rows: readonly EventRow[], limit: number | undefined): StoredEvent<E>[] {
+  /** The time and type filters shared by both reads. */
+  private filter(options: { readonly since?: string; readonly until?: string; readonly types?: readonly string[] }): (row: EventRow) => boolean {
+    const since = options.since === undefined ? undefined : normaliseSince(options.since);
+    const until = options.until === undefined ? undefined : normaliseSince(options.until);
+    const types = options.types === undefined ? undefined : new Set<string>(options.types);
+    return (row) =>
+      (since === undefined || row.occurredAt >= since) && (until === undefined || row.occurredAt <= until) && (types === undefined || types.has(row.type));
+  }
+
+  private decode(rows: readonly EventRow[], options: { readonly limit?: number; readonly backward?: boolean }): StoredEvent<E>[] {
+    const { limit } = options;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
-    return rows.slice(0, limit).map((row) => decodeEventRow(row, this.registry));
+    const ordered = options.backward === true ? [...rows].reverse() : rows;
+    return ordered.slice(0, limit).map((row) => decodeEventRow(row, this.registry));
   }
 
   private assertOpen(): void {

@@ -32,6 +32,11 @@ export interface SqliteEventStoreOptions<E extends DomainEvent> {
   readonly backgroundCheckpoint?: boolean | undefined;
 }
 
+/** Rows per page of a read; between pages a read lets the event loop run (a page decodes in a few milliseconds). */
+const READ_PAGE = 2000;
+/** Lets timers and I/O run (other clients' calls) before a read goes on with its next page. */
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Appends after which the background checkpointer starts (before that, SQLite's autocheckpoint). */
 const CHECKPOINTER_AFTER_APPENDS = 256;
 // A checkpoint on the append path costs milliseconds (two fsyncs), so a worker checkpoints every 100 ms
@@ -191,38 +196,49 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
 
   async readStream(streamId: string, options: ReadStreamOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
-    return this.reading(() => {
-      let sql = `SELECT ${COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ?`;
-      const params: unknown[] = [streamId, options.fromVersion ?? 1];
-      if (options.toPosition !== undefined) {
-        sql += ' AND position <= ?';
-        params.push(options.toPosition);
-      }
-      if (options.since !== undefined) {
-        sql += ' AND occurred_at >= ?';
-        params.push(normaliseSince(options.since));
-      }
-      sql += this.typesAndLimit(params, options, 'stream_version');
-      return this.decodeAll(this.statement(sql).all(...params));
-    });
+    const where = ['stream_id = ?', 'stream_version >= ?'];
+    const params: unknown[] = [streamId, options.fromVersion ?? 1];
+    if (options.fromPosition !== undefined) {
+      where.push('position >= ?');
+      params.push(options.fromPosition);
+    }
+    if (options.toPosition !== undefined) {
+      where.push('position <= ?');
+      params.push(options.toPosition);
+    }
+    return this.paged(where, params, options, 'stream_version');
   }
 
   async readAll(options: ReadAllOptions<E['type']> = {}): Promise<readonly StoredEvent<E>[]> {
     this.assertOpen();
+    const where = ['position >= ?'];
+    const params: unknown[] = [options.fromPosition ?? 1];
+    if (options.toPosition !== undefined) {
+      where.push('position <= ?');
+      params.push(options.toPosition);
+    }
+    if (options.streamPrefix !== undefined) {
+      // A range on the (stream_id, stream_version) index: every id from the prefix up to the next prefix.
+      where.push('stream_id >= ?', 'stream_id < ?');
+      params.push(options.streamPrefix, nextPrefix(options.streamPrefix));
+    }
+    return this.paged(where, params, options, 'position');
+  }
+
+  async streamIds(prefix: string): Promise<readonly string[]> {
+    this.assertOpen();
     return this.reading(() => {
-      let sql = `SELECT ${COLUMNS} FROM events WHERE position >= ?`;
-      const params: unknown[] = [options.fromPosition ?? 1];
-      if (options.streamPrefix !== undefined) {
-        // A range on the (stream_id, stream_version) index: every id from the prefix up to the next prefix.
-        sql += ' AND stream_id >= ? AND stream_id < ?';
-        params.push(options.streamPrefix, nextPrefix(options.streamPrefix));
+      // One seek on the (stream_id, stream_version) index per stream, however long the streams are.
+      const next = this.statement('SELECT stream_id FROM events WHERE stream_id > ? AND stream_id < ? ORDER BY stream_id LIMIT 1').pluck();
+      const ids: string[] = [];
+      const end = prefix === '' ? '\uffff' : nextPrefix(prefix);
+      let id = this.statement('SELECT stream_id FROM events WHERE stream_id >= ? AND stream_id < ? ORDER BY stream_id LIMIT 1').pluck().get(prefix, end) as
+        string | undefined;
+      while (id !== undefined) {
+        ids.push(id);
+        id = next.get(id, end) as string | undefined;
       }
-      if (options.since !== undefined) {
-        sql += ' AND occurred_at >= ?';
-        params.push(normaliseSince(options.since));
-      }
-      sql += this.typesAndLimit(params, options, 'position');
-      return this.decodeAll(this.statement(sql).all(...params));
+      return ids;
     });
   }
 
@@ -401,25 +417,54 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     }
   }
 
-  private typesAndLimit(params: unknown[], options: { readonly types?: readonly string[]; readonly limit?: number }, orderBy: string): string {
-    let sql = '';
+  /**
+   * Reads the rows matching `where` (plus the options' times and types) in `order`, at most `limit`, in
+   * pages of {@link READ_PAGE} rows keyed on the order column, yielding to the event loop between pages:
+   * a read of a whole long history never holds the hangar's one thread for more than a page's time. Each
+   * page sees the committed data of its moment; a read bounded above (toPosition, a limit) is therefore
+   * exactly what a single statement would have returned, and an unbounded one may also hold what was
+   * committed while it ran.
+   */
+  private async paged(
+    where: string[],
+    params: unknown[],
+    options: { readonly since?: string; readonly until?: string; readonly types?: readonly string[]; readonly limit?: number; readonly backward?: boolean },
+    order: 'position' | 'stream_version',
+  ): Promise<StoredEvent<E>[]> {
+    const { limit } = options;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+    if (options.since !== undefined) {
+      where.push('occurred_at >= ?');
+      params.push(normaliseSince(options.since));
+    }
+    if (options.until !== undefined) {
+      where.push('occurred_at <= ?');
+      params.push(normaliseSince(options.until));
+    }
     if (options.types !== undefined) {
-      sql += ` AND ${TYPE_FILTER}`;
+      where.push(TYPE_FILTER);
       params.push(JSON.stringify(options.types));
       // Repeating the partial index's condition lets the planner use it for the (rare) lifecycle types.
-      if (options.types.every((type) => !UNINDEXED_TYPES.includes(type))) sql += ` AND ${UNINDEXED_TYPES_SQL}`;
+      if (options.types.every((type) => !UNINDEXED_TYPES.includes(type))) where.push(UNINDEXED_TYPES_SQL);
     }
-    sql += ` ORDER BY ${orderBy}`;
-    if (options.limit !== undefined) {
-      if (!Number.isInteger(options.limit) || options.limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${options.limit}`);
-      sql += ' LIMIT ?';
-      params.push(options.limit);
+    const backward = options.backward === true;
+    const base = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
+    const tail = ` ORDER BY ${order}${backward ? ' DESC' : ''} LIMIT ?`;
+    const first = this.statement(base + tail);
+    const rest = this.statement(`${base} AND ${order} ${backward ? '<' : '>'} ?${tail}`);
+    const out: StoredEvent<E>[] = [];
+    let cursor: number | undefined;
+    for (;;) {
+      const want = limit === undefined ? READ_PAGE : Math.min(READ_PAGE, limit - out.length);
+      if (want <= 0) break;
+      const rows = this.reading(() => (cursor === undefined ? first.all(...params, want) : rest.all(...params, cursor, want))) as Record<string, unknown>[];
+      for (const row of rows) out.push(decodeEventRow(row, this.registry));
+      if (rows.length < want) break;
+      cursor = (rows[rows.length - 1] as Record<string, number>)[order === 'position' ? 'position' : 'streamVersion'];
+      await yieldTurn();
+      this.assertOpen();
     }
-    return sql;
-  }
-
-  private decodeAll(rows: unknown[]): StoredEvent<E>[] {
-    return rows.map((row) => decodeEventRow(row, this.registry));
+    return out;
   }
 
   /** Prepared once per distinct SQL text (the filter combinations are few). */
