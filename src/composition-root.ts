@@ -21,7 +21,9 @@ import type { Logger } from './application/ports/logger.js';
 import type { ProviderRuntime } from './application/ports/provider-runtime.js';
 import { healthMonitor, healthSweepIntervalMs } from './application/process-managers/health-monitor.js';
 import { idleReaper, idleSweepIntervalMs } from './application/process-managers/idle-reaper.js';
-import { ProviderCatalog } from './application/projections/provider-catalog.projection.js';
+import { ENTRY_SNAPSHOT_VERSION, ProviderCatalog } from './application/projections/provider-catalog.projection.js';
+import { snapshotWriter, type SnapshotWriter } from './application/process-managers/snapshot-writer.js';
+import type { SnapshotStore } from './application/ports/snapshot-store.js';
 import { catalogTools, onCatalogToolsChanged } from './application/queries/catalog-tools.js';
 import { listProviders } from './application/queries/list-providers.js';
 import { providerDetails } from './application/queries/provider-details.js';
@@ -42,7 +44,8 @@ import { RxjsEventBus } from './infrastructure/messaging/rxjs-event-bus.js';
 import type * as MetricsModuleExports from './infrastructure/metrics/prometheus-metrics.js';
 import type { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
-import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { openSqliteEventStore, SqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { InMemorySnapshotStore } from './infrastructure/persistence/memory/in-memory-snapshot-store.js';
 import { endOrphanedProviderProcesses } from './infrastructure/runtime/process/proc-sweep.js';
 import { ProcessProviderRuntime } from './infrastructure/runtime/process/process-provider-runtime.js';
 import { runtimeByMode } from './infrastructure/runtime/runtime-by-mode.js';
@@ -84,6 +87,8 @@ export interface Overrides {
   /** The runtime for every mode (default: each mode's own runtime). */
   readonly runtime?: ProviderRuntime;
   readonly store?: EventStore<HangarEvent>;
+  /** Stream snapshots (default: the SQLite store's own; in memory for a store given here). */
+  readonly snapshots?: SnapshotStore;
   /** Seats (default: lock files beside a SQLite store; in-process seats for a store given here). */
   readonly leases?: InstanceLeases;
   /** Health-check ping timeout (default 5 s). */
@@ -116,6 +121,7 @@ const T = {
   Ids: Symbol('Ids'),
   Hasher: Symbol('Hasher'),
   EventStore: Symbol('EventStore'),
+  Snapshots: Symbol('Snapshots'),
   EventBus: Symbol('EventBus'),
   Runtime: Symbol('Runtime'),
   Validator: Symbol('Validator'),
@@ -152,6 +158,9 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
   c.bind<Logger>(T.Logger).toDynamicValue(() => overrides.logger ?? createLogger());
   c.bind<Clock>(T.Clock).toConstantValue(overrides.clock ?? systemClock);
   c.bind<Scheduler>(T.Scheduler).toConstantValue(overrides.scheduler ?? systemScheduler);
+  c.bind<SnapshotStore>(T.Snapshots).toConstantValue(
+    overrides.snapshots ?? (store instanceof SqliteEventStore ? store.snapshots() : new InMemorySnapshotStore()),
+  );
   c.bind<IdGenerator>(T.Ids).toConstantValue(overrides.ids ?? systemIds);
   c.bind<Hasher>(T.Hasher).toConstantValue(sha256Hasher);
   c.bind<EventStore<HangarEvent>>(T.EventStore).toConstantValue(store);
@@ -231,7 +240,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       tools: providerTools({ catalog, start, maxResultBytes }),
       details: providerDetails({ catalog, live, configs, clock: get(T.Clock) }),
       history: providerHistory(store),
-      replay: replayProvider(store),
+      replay: replayProvider(store, get(T.Snapshots)),
       resolve: (provider) => catalog.require(provider).id,
       ids: get(T.Ids),
       catalogTools: catalogTools(catalog),
@@ -277,7 +286,10 @@ const openSeat = async (
   const c = buildContainer(config, seat.instance, store, overrides);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
-  const unsubscribe = await catalog.start(store, bus);
+  const snapshots = c.get<SnapshotStore>(T.Snapshots);
+  const unsubscribe = await catalog.start(store, bus, await snapshots.latestOfEach(ENTRY_SNAPSHOT_VERSION));
+  const snapshotting = await snapshotWriter({ catalog, snapshots, scheduler: c.get<Scheduler>(T.Scheduler), logger: c.get<Logger>(T.Logger) });
+  await snapshotting.flush();
   // Subscribed after the catalog (so that it reads the catalog with each event folded) and before the
   // instance opens (so that it counts every event this process commits, from InstanceStarted on).
   const metrics = metricsModule?.createPrometheusMetrics({ instance: seat.instance, bus, catalog, rateLimiter: c.get<RateLimiter>(T.RateLimiter) });
@@ -297,15 +309,17 @@ const openSeat = async (
   } catch (error) {
     metrics?.close();
     unsubscribe();
+    await snapshotting.close();
     throw error;
   }
-  return { c, unsubscribe, metrics };
+  return { c, unsubscribe, metrics, snapshotting };
 };
 
 interface Opened {
   readonly c: Container;
   readonly unsubscribe: () => void;
   readonly metrics: PrometheusMetrics | undefined;
+  readonly snapshotting: SnapshotWriter;
 }
 
 /**
@@ -327,7 +341,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
     if (overrides.closeStore !== false) await store.close();
     throw error;
   }
-  const { c, unsubscribe, metrics } = opened;
+  const { c, unsubscribe, metrics, snapshotting } = opened;
   const logger = c.get<Logger>(T.Logger);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   if (overrides.runtime === undefined) endLeftovers(logger);
@@ -423,6 +437,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
           .catch((e: unknown) => logger.error('could not record the instance stop', { error: String(e) }));
         unsubscribe();
         metrics?.close();
+        await snapshotting.close();
         await seat.release();
         if (overrides.closeStore !== false) await store.close();
       })();

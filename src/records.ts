@@ -12,7 +12,7 @@ export const openRecords = (path: string): Records => {
   const store = openSqliteEventStore(path, { registry: hangarEventRegistry(), readonly: true });
   return {
     history: providerHistory(store),
-    replay: replayProvider(store),
+    replay: replayProvider(store, store.snapshots()),
     all: allProvidersHistory(store),
     providers: recordedProviders(store),
     verify: () => store.verifyChain(),

@@ -177,7 +177,7 @@ describe('SqliteEventStore (file)', () => {
       const db = new Database(path, { readonly: true });
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-        assert.equal(db.pragma('user_version', { simple: true }), 1);
+        assert.equal(db.pragma('user_version', { simple: true }), 2);
       } finally {
         db.close();
       }

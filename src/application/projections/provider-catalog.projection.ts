@@ -8,6 +8,8 @@ import { parseStreamId, type ParsedStream } from '../../domain/shared/streams.js
 import { providerNotFound } from '../errors.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { EventStore, StoredEvent } from '../ports/event-store.js';
+import type { StreamSnapshot } from '../ports/snapshot-store.js';
+import { PROVIDER_FOLD_VERSION } from '../../domain/provider/evolve.js';
 
 /** Counters a provider accumulates over its history in one instance. */
 export interface ProviderCounters {
@@ -31,6 +33,8 @@ export interface CatalogEntry<S extends ProviderState = ProviderState> {
   readonly lastUsedAt: string | null;
   readonly lastEventAt: string;
   readonly lastPosition: number;
+  /** The type of the last event folded. */
+  readonly lastEventType: ProviderEvent['type'] | null;
   /** Version of the stream after the last event folded. */
   readonly streamVersion: number;
   readonly counters: Readonly<ProviderCounters>;
@@ -52,6 +56,95 @@ const zeroCounters = (): ProviderCounters => ({ starts: 0, startFailures: 0, cra
 const isRegistered = (entry: CatalogEntry): entry is RegisteredEntry => entry.state.status !== 'unregistered';
 
 /**
+ * The version of the catalog's fold of a provider stream, which its snapshots are saved under: the domain's
+ * `evolve` (PROVIDER_FOLD_VERSION) and the counters and times below. A snapshot of another version is
+ * never used; bump CATALOG_FOLD_VERSION when `foldEntry` changes what it keeps.
+ */
+const CATALOG_FOLD_VERSION = 1;
+export const ENTRY_SNAPSHOT_VERSION = `catalog-${CATALOG_FOLD_VERSION}/provider-${PROVIDER_FOLD_VERSION}`;
+
+/** Events of one stream between its snapshots: replay folds at most this many past the nearest one. */
+export const SNAPSHOT_EVERY = 1000;
+
+/** A provider stream's entry before its first event. */
+export const emptyEntry = (streamId: string, id: ProviderId, instance: InstanceId | null): CatalogEntry => ({
+  id,
+  instance,
+  streamId,
+  state: { status: 'unregistered' },
+  startedAt: null,
+  lastUsedAt: null,
+  lastEventAt: '',
+  lastPosition: 0,
+  lastEventType: null,
+  streamVersion: 0,
+  counters: zeroCounters(),
+});
+
+/**
+ * Folds one event of a provider stream into its entry, in place: the domain's own `evolve` for the state,
+ * and counters and times from the envelope. The one fold of a provider stream: the catalog runs it on
+ * every event, and replay runs it from a snapshot to a point.
+ */
+export const foldEntry = (entry: MutableEntry, event: StoredEvent<ProviderEvent>): void => {
+  const at = event.metadata.occurredAt;
+  const { counters } = entry;
+  switch (event.type) {
+    case 'ProviderStarted':
+      counters.starts++;
+      entry.startedAt = at;
+      break;
+    case 'ProviderStartFailed':
+      counters.startFailures++;
+      break;
+    case 'ProviderCrashed':
+      counters.crashes++;
+      entry.startedAt = null;
+      break;
+    case 'ProviderStopped':
+      counters.stops++;
+      entry.startedAt = null;
+      break;
+    case 'ToolInvoked':
+      counters.invocations++;
+      if (event.data.outcome === 'tool_error') counters.toolErrors++;
+      entry.lastUsedAt = at;
+      break;
+    case 'ToolInvocationFailed':
+      counters.invocationFailures++;
+      entry.lastUsedAt = at;
+      break;
+    default:
+      break;
+  }
+  entry.state = evolve(entry.state, event);
+  entry.lastEventAt = at;
+  entry.lastPosition = event.position;
+  entry.lastEventType = event.type;
+  entry.streamVersion = event.streamVersion;
+};
+
+/** A copy of an entry that folding can change (its counters too). */
+export const mutableCopy = (entry: CatalogEntry): MutableEntry => ({ ...entry, counters: { ...entry.counters } });
+
+/** The snapshot of an entry: everything but what the stream id says. */
+const snapshotOf = (entry: CatalogEntry): StreamSnapshot => {
+  const { id: _id, instance: _instance, streamId, ...data } = entry;
+  // The state is immutable (evolve returns a new one); the counters are counted on in place, so they are copied.
+  return {
+    streamId,
+    streamVersion: entry.streamVersion,
+    position: entry.lastPosition,
+    occurredAt: entry.lastEventAt,
+    data: { ...data, counters: { ...data.counters } },
+  };
+};
+
+/** The entry a snapshot holds, for the provider and instance its stream names. */
+export const entryOf = (snapshot: StreamSnapshot, id: ProviderId, instance: InstanceId | null): CatalogEntry =>
+  ({ ...(snapshot.data as Omit<CatalogEntry, 'id' | 'instance' | 'streamId'>), id, instance, streamId: snapshot.streamId }) as CatalogEntry;
+
+/**
  * The read model behind the registry's queries: every provider stream (of every instance) and every
  * instance stream folded with the domain's own `evolve`, plus times and counters from the envelopes.
  * `get` and `list` answer for this instance's providers. Rebuilt from the store at boot, then kept current
@@ -66,6 +159,12 @@ export class ProviderCatalog {
   /** Stream ids parsed once each: every event of a stream names the same one. */
   private readonly parsed = new Map<string, ParsedStream | null>();
   private checkpoint = 0;
+  /** While the store is folded at boot every stream is complete; after it, only this instance's are (see snapshot rules). */
+  private booting = false;
+  /** Per provider stream: the stream version of its last snapshot (saved, or due). */
+  private readonly snapshotted = new Map<string, number>();
+  /** Snapshots taken and not yet handed to {@link takeDue}. */
+  private due: StreamSnapshot[] = [];
   /**
    * `list()`'s answer, kept until a provider of this instance is registered or deregistered: entries are
    * updated in place, so only the set of registered providers can make it stale. Filtering and sorting 500
@@ -76,15 +175,25 @@ export class ProviderCatalog {
   constructor(readonly instance: InstanceId) {}
 
   /**
-   * Folds every stored event after the checkpoint, then follows the bus. Events the bus delivers while the
-   * store is being read wait until the read is folded, so that neither is lost. Returns the unsubscribe function.
+   * Folds the store, then follows the bus. Each stream is read from its newest snapshot on (`snapshots`,
+   * those of this fold's version), so boot reads only what was recorded since: its cost follows the
+   * number of streams and the events since their snapshots, not the length of the history. Events the bus
+   * delivers while the store is being read wait until the read is folded, so that neither is lost. Returns
+   * the unsubscribe function.
    */
-  async start(store: EventStore<HangarEvent>, bus: EventBus<HangarEvent>): Promise<() => void> {
+  async start(store: EventStore<HangarEvent>, bus: EventBus<HangarEvent>, snapshots: ReadonlyMap<string, StreamSnapshot> = new Map()): Promise<() => void> {
     let early: StoredEvent<HangarEvent>[] | null = [];
     const unsubscribe = bus.subscribe((event) => (early === null ? this.apply(event) : early.push(event)));
+    this.booting = true;
     try {
-      for (const event of await store.readAll({ fromPosition: this.checkpoint + 1 })) this.apply(event);
+      for (const streamId of await store.streamIds('')) {
+        const stream = this.parse(streamId);
+        const snapshot = stream?.kind === 'provider' ? snapshots.get(streamId) : undefined;
+        if (stream?.kind === 'provider' && snapshot !== undefined) this.restore(entryOf(snapshot, stream.provider, stream.instance));
+        for (const event of await store.readStream(streamId, { fromVersion: (snapshot?.streamVersion ?? 0) + 1 })) this.apply(event);
+      }
     } finally {
+      this.booting = false;
       const waiting = early;
       early = null;
       for (const event of waiting) this.apply(event);
@@ -92,14 +201,49 @@ export class ProviderCatalog {
     return unsubscribe;
   }
 
-  /** Applies one stored event (idempotent by global position). */
+  /** Takes an entry from a snapshot as the stream's state (before its later events are folded). */
+  private restore(entry: CatalogEntry): void {
+    const restored = mutableCopy(entry);
+    this.providers.set(entry.streamId, restored);
+    this.snapshotted.set(entry.streamId, entry.streamVersion);
+    this.checkpoint = Math.max(this.checkpoint, entry.lastPosition);
+    if (entry.instance === this.instance) {
+      this.own.set(entry.id, restored);
+      this.listed = null;
+    }
+  }
+
+  /**
+   * The snapshots taken since the last call: of every provider stream every {@link SNAPSHOT_EVERY} of its
+   * events, while the catalog holds all of the stream's events — every stream while the store is folded at
+   * boot, and after that this instance's own streams (which no other process writes). With `all`, also the
+   * newest state of each of this instance's streams changed since its last snapshot (at shutdown).
+   */
+  takeDue(options: { readonly all?: boolean } = {}): readonly StreamSnapshot[] {
+    if (options.all === true) {
+      for (const entry of this.own.values()) {
+        if (entry.streamVersion > (this.snapshotted.get(entry.streamId) ?? 0)) this.snapshot(entry);
+      }
+    }
+    const due = this.due;
+    this.due = [];
+    return due;
+  }
+
+  private snapshot(entry: CatalogEntry): void {
+    this.snapshotted.set(entry.streamId, entry.streamVersion);
+    this.due.push(snapshotOf(entry));
+  }
+
+  /** Applies one stored event (idempotent: an event at or below its stream's folded version is ignored). */
   apply(event: StoredEvent<HangarEvent>): void {
-    if (event.position <= this.checkpoint) return;
-    this.checkpoint = event.position;
+    this.checkpoint = Math.max(this.checkpoint, event.position);
     const stream = this.parse(event.streamId);
     if (stream?.kind === 'provider' && isProviderEvent(event)) this.applyProvider(event, stream.provider, stream.instance);
     else if (stream?.kind === 'instance' && isInstanceEvent(event)) {
-      const previous = this.instanceStreams.get(stream.instance)?.state ?? instanceDecider.initialState();
+      const known = this.instanceStreams.get(stream.instance);
+      if (known !== undefined && event.streamVersion <= known.streamVersion) return;
+      const previous = known?.state ?? instanceDecider.initialState();
       this.instanceStreams.set(stream.instance, {
         instance: stream.instance,
         state: instanceDecider.evolve(previous, event),
@@ -115,56 +259,17 @@ export class ProviderCatalog {
   }
 
   private applyProvider(event: StoredEvent<ProviderEvent>, id: ProviderId, instance: InstanceId | null): void {
-    const at = event.metadata.occurredAt;
-    const entry: MutableEntry = this.providers.get(event.streamId) ?? {
-      id,
-      instance,
-      streamId: event.streamId,
-      state: { status: 'unregistered' },
-      startedAt: null,
-      lastUsedAt: null,
-      lastEventAt: at,
-      lastPosition: 0,
-      streamVersion: 0,
-      counters: zeroCounters(),
-    };
-    const { counters } = entry;
-    switch (event.type) {
-      case 'ProviderStarted':
-        counters.starts++;
-        entry.startedAt = at;
-        break;
-      case 'ProviderStartFailed':
-        counters.startFailures++;
-        break;
-      case 'ProviderCrashed':
-        counters.crashes++;
-        entry.startedAt = null;
-        break;
-      case 'ProviderStopped':
-        counters.stops++;
-        entry.startedAt = null;
-        break;
-      case 'ToolInvoked':
-        counters.invocations++;
-        if (event.data.outcome === 'tool_error') counters.toolErrors++;
-        entry.lastUsedAt = at;
-        break;
-      case 'ToolInvocationFailed':
-        counters.invocationFailures++;
-        entry.lastUsedAt = at;
-        break;
-      default:
-        break;
-    }
+    let entry = this.providers.get(event.streamId);
+    if (entry !== undefined && event.streamVersion <= entry.streamVersion) return;
+    if (entry === undefined) this.providers.set(event.streamId, (entry = mutableCopy(emptyEntry(event.streamId, id, instance))));
     const wasRegistered = isRegistered(entry);
-    entry.state = evolve(entry.state, event);
-    if (instance === this.instance && isRegistered(entry) !== wasRegistered) this.listed = null;
-    entry.lastEventAt = at;
-    entry.lastPosition = event.position;
-    entry.streamVersion = event.streamVersion;
-    this.providers.set(event.streamId, entry);
-    if (instance === this.instance) this.own.set(id, entry);
+    foldEntry(entry, event);
+    if (instance === this.instance) {
+      if (isRegistered(entry) !== wasRegistered) this.listed = null;
+      this.own.set(id, entry);
+    }
+    if ((this.booting || instance === this.instance) && entry.streamVersion - (this.snapshotted.get(event.streamId) ?? 0) >= SNAPSHOT_EVERY)
+      this.snapshot(entry);
   }
 
   /** This instance's entry for a registered provider, or undefined. */

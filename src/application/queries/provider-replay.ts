@@ -1,11 +1,13 @@
 import type { HangarEvent } from '../../domain/hangar-event.js';
-import type { ProviderEvent } from '../../domain/provider/events.js';
-import { providerDecider } from '../../domain/provider/provider.decider.js';
-import type { ProviderState, ProviderStatus } from '../../domain/provider/state.js';
+import { isProviderEvent, type ProviderEvent } from '../../domain/provider/events.js';
+import type { ProviderStatus } from '../../domain/provider/state.js';
 import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
+import { legacyProviderStreamId, parseStreamId, providerStreamId } from '../../domain/shared/streams.js';
 import type { EventStore } from '../ports/event-store.js';
+import type { SnapshotStore } from '../ports/snapshot-store.js';
+import { emptyEntry, ENTRY_SNAPSHOT_VERSION, entryOf, foldEntry, mutableCopy, type CatalogEntry } from '../projections/provider-catalog.projection.js';
 import type { HistoryEntry } from './provider-history.js';
-import { providerHistory } from './provider-history.js';
+import { providerStreams } from './provider-history.js';
 
 /** A moment of the record: an ISO time (events that occurred then or before) or a global position (inclusive). */
 export type ReplayPoint = { readonly at: string } | { readonly position: number };
@@ -67,6 +69,8 @@ export interface ReplayWindow extends ReplayAt {
   readonly before: ReplayedState;
   /** Each event of the window with what it changed; `state` is the state after the last of them. */
   readonly steps: readonly ReplayStep[];
+  /** When the window holds more events than the steps' limit: the position to go on from. */
+  readonly more: { readonly from: number } | null;
 }
 
 /** Parses a CLI or tool point: digits are a global position, anything else an ISO time; undefined when neither. */
@@ -76,52 +80,25 @@ export const parseReplayPoint = (value: string): ReplayPoint | undefined => {
   return Number.isNaN(ms) ? undefined : { at: new Date(ms).toISOString() };
 };
 
-/** Whether an event was recorded at or before the point. */
-const upTo =
-  (point: ReplayPoint) =>
-  (event: HistoryEntry): boolean =>
-    'position' in point ? event.position <= point.position : Date.parse(event.metadata.occurredAt) <= Date.parse(point.at);
+/** The read bound of a point: at or before a position, or occurred at or before a time (both inclusive). */
+const bound = (point: ReplayPoint): { readonly toPosition: number } | { readonly until: string } =>
+  'position' in point ? { toPosition: point.position } : { until: point.at };
 
-/** Whether an event was recorded at or after the point. */
-const from =
-  (point: ReplayPoint) =>
-  (event: HistoryEntry): boolean =>
-    'position' in point ? event.position >= point.position : Date.parse(event.metadata.occurredAt) >= Date.parse(point.at);
+/** The point just before another: the position before it, or a millisecond earlier. */
+const justBefore = (point: ReplayPoint): ReplayPoint =>
+  'position' in point ? { position: point.position - 1 } : { at: new Date(Date.parse(point.at) - 1).toISOString() };
 
-const noCounters: ReplayCounters = { invocations: 0, toolErrors: 0, failedInvocations: 0, starts: 0, crashes: 0 };
-
-const counted = (c: ReplayCounters, event: ProviderEvent): ReplayCounters => {
-  switch (event.type) {
-    case 'ToolInvoked':
-      return { ...c, invocations: c.invocations + 1, toolErrors: c.toolErrors + (event.data.outcome === 'tool_error' ? 1 : 0) };
-    case 'ToolInvocationFailed':
-      return { ...c, invocations: c.invocations + 1, failedInvocations: c.failedInvocations + 1 };
-    case 'ProviderStarted':
-      return { ...c, starts: c.starts + 1 };
-    case 'ProviderCrashed':
-      return { ...c, crashes: c.crashes + 1 };
-    default:
-      return c;
-  }
-};
-
-/** The fold: the domain's state (through the decider's own evolve), the counters, and the last event. */
-interface Fold {
-  readonly domain: ProviderState;
-  readonly counters: ReplayCounters;
-  readonly last: HistoryEntry | null;
-}
-
-const start = (): Fold => ({ domain: providerDecider.initialState(), counters: noCounters, last: null });
-
-const step = (fold: Fold, event: HistoryEntry): Fold => ({
-  domain: providerDecider.evolve(fold.domain, event),
-  counters: counted(fold.counters, event),
-  last: event,
-});
-
-const view = ({ domain, counters, last }: Fold): ReplayedState => {
-  const lastEvent = last === null ? null : { position: last.position, occurredAt: last.metadata.occurredAt, type: last.type };
+/** The replayed view of a catalog entry (the fold the hangar's catalog keeps, from the domain's evolve). */
+const view = (entry: CatalogEntry): ReplayedState => {
+  const { state: domain, counters: c } = entry;
+  const counters: ReplayCounters = {
+    invocations: c.invocations + c.invocationFailures,
+    toolErrors: c.toolErrors,
+    failedInvocations: c.invocationFailures,
+    starts: c.starts,
+    crashes: c.crashes,
+  };
+  const lastEvent = entry.lastEventType === null ? null : { position: entry.lastPosition, occurredAt: entry.lastEventAt, type: entry.lastEventType };
   if (domain.status === 'unregistered') {
     return {
       status: 'unregistered',
@@ -176,45 +153,77 @@ export const stateChanges = (before: ReplayedState, after: ReplayedState): reado
     .map((k) => ({ field: k, before: a[k] ?? null, after: b[k] ?? null }));
 };
 
-/** The instance to replay: the one asked for, else the instance of the latest of the events (null when none). */
-const instanceOf = (events: readonly HistoryEntry[], asked: InstanceId | null | undefined): InstanceId | null =>
-  asked !== undefined ? asked : (events[events.length - 1]?.instance ?? null);
+/** Steps a window shows at most when no limit is asked for, and at most with one. */
+export const DEFAULT_REPLAY_STEPS = 1000;
+export const MAX_REPLAY_STEPS = 10000;
 
 /**
  * Rebuilds a provider's state at a moment, or walks a window of its events, from the events alone with the
- * domain's own `evolve` (the decider the hangar runs; no logic of its own). Each instance keeps a stream
- * of its own, so one instance's stream is replayed: the one asked for, else the latest with events by then.
- * Events of older schema versions come out of the store upcast, as they do for the hangar.
+ * fold the hangar's catalog runs (the domain's own `evolve`, plus counters; no logic of its own). Each
+ * instance keeps a stream of its own, so one instance's stream is replayed: the one asked for, else the one
+ * with the latest event by then. The fold starts from the stream's newest snapshot before the point (of this
+ * fold's version) and reads only the events after it, so its cost does not grow with the history. Events of
+ * older schema versions come out of the store upcast, as they do for the hangar.
  */
-export const replayProvider = (store: EventStore<HangarEvent>) => {
-  const history = providerHistory(store);
-  const of = async (query: ReplayQuery): Promise<readonly HistoryEntry[]> => history({ provider: query.provider });
-
-  const at = async (query: ReplayQuery & { readonly point: ReplayPoint }): Promise<ReplayAt> => {
-    const events = (await of(query)).filter(upTo(query.point));
-    const instance = instanceOf(events, query.instance);
-    const fold = events.filter((e) => e.instance === instance).reduce(step, start());
-    return { provider: query.provider, instance, state: view(fold) };
+export const replayProvider = (store: EventStore<HangarEvent>, snapshots?: SnapshotStore) => {
+  /** The stream replayed: the instance asked for, else the one whose last event by the point is the latest. */
+  const streamOf = async (query: ReplayQuery, point: ReplayPoint): Promise<{ readonly streamId: string; readonly instance: InstanceId | null } | null> => {
+    if (query.instance !== undefined) {
+      return {
+        streamId: query.instance === null ? legacyProviderStreamId(query.provider) : providerStreamId(query.provider, query.instance),
+        instance: query.instance,
+      };
+    }
+    let latest: { streamId: string; position: number } | null = null;
+    for (const streamId of await providerStreams(store, query.provider)) {
+      const [last] = await store.readStream(streamId, { ...bound(point), backward: true, limit: 1 });
+      if (last !== undefined && (latest === null || last.position > latest.position)) latest = { streamId, position: last.position };
+    }
+    if (latest === null) return null;
+    const parsed = parseStreamId(latest.streamId);
+    return { streamId: latest.streamId, instance: parsed?.kind === 'provider' ? parsed.instance : null };
   };
 
-  const window = async (query: ReplayQuery & { readonly from: ReplayPoint; readonly to: ReplayPoint }): Promise<ReplayWindow> => {
-    const events = (await of(query)).filter(upTo(query.to));
-    const instance = instanceOf(events, query.instance);
-    const stream = events.filter((e) => e.instance === instance);
-    const inWindow = from(query.from);
-    let fold = start();
-    for (const e of stream) {
-      if (inWindow(e)) break;
-      fold = step(fold, e);
+  /** The stream's entry folded up to the point: from its newest snapshot by then, plus the events after it. */
+  const foldTo = async (provider: ProviderId, stream: { readonly streamId: string; readonly instance: InstanceId | null }, point: ReplayPoint) => {
+    const snapshot = await snapshots?.at(stream.streamId, ENTRY_SNAPSHOT_VERSION, bound(point));
+    const entry = mutableCopy(snapshot === undefined ? emptyEntry(stream.streamId, provider, stream.instance) : entryOf(snapshot, provider, stream.instance));
+    for (const event of await store.readStream(stream.streamId, { ...bound(point), fromVersion: entry.streamVersion + 1 })) {
+      if (isProviderEvent(event)) foldEntry(entry, event);
     }
-    const before = view(fold);
+    return entry;
+  };
+
+  const at = async (query: ReplayQuery & { readonly point: ReplayPoint }): Promise<ReplayAt> => {
+    const stream = await streamOf(query, query.point);
+    if (stream === null) return { provider: query.provider, instance: query.instance ?? null, state: view(emptyEntry('', query.provider, null)) };
+    const entry = await foldTo(query.provider, stream, query.point);
+    return { provider: query.provider, instance: stream.instance, state: view(entry) };
+  };
+
+  const window = async (
+    query: ReplayQuery & { readonly from: ReplayPoint; readonly to: ReplayPoint; readonly limit?: number | undefined },
+  ): Promise<ReplayWindow> => {
+    const limit = Math.min(query.limit ?? DEFAULT_REPLAY_STEPS, MAX_REPLAY_STEPS);
+    const stream = await streamOf(query, query.to);
+    if (stream === null) {
+      const none = view(emptyEntry('', query.provider, null));
+      return { provider: query.provider, instance: query.instance ?? null, before: none, state: none, steps: [], more: null };
+    }
+    const entry = await foldTo(query.provider, stream, justBefore(query.from));
+    const before = view(entry);
+    const inWindow = await store.readStream(stream.streamId, { ...bound(query.to), fromVersion: entry.streamVersion + 1, limit: limit + 1 });
     const steps: ReplayStep[] = [];
-    for (const e of stream.filter(inWindow)) {
-      const prior = view(fold);
-      fold = step(fold, e);
-      steps.push({ event: e, changes: stateChanges(prior, view(fold)) });
+    let prior = before;
+    for (const event of inWindow.slice(0, limit)) {
+      if (!isProviderEvent(event)) continue;
+      foldEntry(entry, event);
+      const after = view(entry);
+      steps.push({ event: { ...event, instance: stream.instance }, changes: stateChanges(prior, after) });
+      prior = after;
     }
-    return { provider: query.provider, instance, before, state: view(fold), steps };
+    const next = inWindow[limit];
+    return { provider: query.provider, instance: stream.instance, before, state: prior, steps, more: next === undefined ? null : { from: next.position } };
   };
 
   return { at, window };

@@ -22,6 +22,13 @@ const registered = ({ providerId, ...registration }: ProviderRegistered['data'])
   circuit: closedCircuit,
 });
 
+/**
+ * The version of this fold: snapshots of provider state are saved under it and used only by a build with
+ * the same version. Bump it with any change to `evolve` (or to what the state keeps) that would fold the
+ * same events into a different state; the next boot then folds the events again and saves afresh.
+ */
+export const PROVIDER_FOLD_VERSION = 1;
+
 /** Folds one provider event into the state. Never throws; an event that does not apply leaves the state as it is. */
 export const evolve = (state: ProviderState, event: ProviderEvent): ProviderState => {
   if (event.type === 'ProviderRegistered') return registered(event.data);

@@ -147,4 +147,5 @@ export const replayWindowDto = (r: ReplayWindow) => ({
     changes: s.changes.map((c) => ({ field: snake(c.field), before: c.before, after: c.after })),
   })),
   state: replayedStateDto(r.state),
+  more: r.more === null ? null : { from: r.more.from },
 });

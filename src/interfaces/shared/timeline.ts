@@ -76,7 +76,8 @@ export const formatReplayWindow = (r: ReplayWindow): string => {
     const changed = changes.length === 0 ? '(no change)' : changes.map((c) => `${c.field}: ${shown(c.before)} → ${shown(c.after)}`).join('; ');
     return `#${String(event.position).padEnd(6)} ${event.metadata.occurredAt}  ${event.type.padEnd(width)}  ${summarise(event)}\n        ${changed}`;
   });
-  return [`${r.provider} @${r.instance ?? '-'} — ${r.steps.length} events`, ...lines].join('\n');
+  const more = r.more === null ? [] : [`… the window holds more events: go on from position ${r.more.from}`];
+  return [`${r.provider} @${r.instance ?? '-'} — ${r.steps.length} events`, ...lines, ...more].join('\n');
 };
 
 export const formatReplayAt = (r: ReplayAt): string => formatReplayedState(r.provider, r.instance, r.state);

@@ -76,11 +76,11 @@ describe('ProviderCatalog', () => {
       assert.deepEqual(
         catalog.streams().map((e) => [e.streamId, e.id, e.instance]),
         [
-          ['provider-math@1', 'math', '1'],
           ['provider-files@1', 'files', '1'],
+          ['provider-legacy', 'legacy', null],
+          ['provider-math@1', 'math', '1'],
           ['provider-math@2', 'math', '2'],
           ['provider-web@2', 'web', '2'],
-          ['provider-legacy', 'legacy', null],
         ],
       );
     });
@@ -217,12 +217,12 @@ describe('ProviderCatalog', () => {
       const gate = deferred();
       const slowReads: EventStore<HangarEvent> = {
         append: (...args) => given.store.append(...args),
-        readStream: (...args) => given.store.readStream(...args),
-        readAll: async (options) => {
-          const events = await given.store.readAll(options);
+        readStream: async (...args) => {
+          const events = await given.store.readStream(...args);
           await gate.promise;
           return events;
         },
+        readAll: (options) => given.store.readAll(options),
         streamIds: (prefix) => given.store.streamIds(prefix),
         lastPosition: () => given.store.lastPosition(),
         verifyChain: () => given.store.verifyChain(),

@@ -22,6 +22,17 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (stream_id, stream_version)
    );
    CREATE INDEX events_by_type ON events (type, position) WHERE type NOT IN ('ToolInvoked', 'ToolInvocationFailed');`,
+  // Snapshots of streams' folded state (see SqliteSnapshotStore): a cache of the events, never a record.
+  // `version` is the fold's version; rows of another version are ignored and, at the next save, deleted.
+  `CREATE TABLE snapshots (
+     stream_id      TEXT    NOT NULL,
+     version        TEXT    NOT NULL,
+     stream_version INTEGER NOT NULL,
+     position       INTEGER NOT NULL,
+     occurred_at    TEXT    NOT NULL,
+     data           TEXT    NOT NULL,
+     PRIMARY KEY (stream_id, version, stream_version)
+   );`,
 ];
 
 /** Types left out of `events_by_type`; a query uses the index only when it repeats this exclusion verbatim. */

@@ -17,6 +17,8 @@ import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
 import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
+import type { SnapshotStore } from '../../../application/ports/snapshot-store.js';
+import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
 import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
@@ -131,6 +133,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   private checkpointer: { readonly worker: Worker; readonly exited: Promise<unknown> } | undefined;
   private lazyCheckpointerPath: string | undefined;
   private appendsSinceOpen = 0;
+  private snapshotStore: SqliteSnapshotStore | undefined;
 
   /** Opens (and for writing, creates and migrates) the store at `path`; the parent folder must exist. */
   constructor(path: string, options: SqliteEventStoreOptions<E>) {
@@ -258,6 +261,12 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       for (const row of rows) if (!verifier.nextColumns(row)) break;
       return verifier.result();
     });
+  }
+
+  /** The stream snapshots kept in this store's file, on this store's connection. */
+  snapshots(): SnapshotStore {
+    this.assertOpen();
+    return (this.snapshotStore ??= new SqliteSnapshotStore(this.db, (error) => this.failure(error)));
   }
 
   /** Commits the appends still waiting for their batch, then closes; appends made after it are refused. */
