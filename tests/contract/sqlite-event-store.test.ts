@@ -177,7 +177,7 @@ describe('SqliteEventStore (file)', () => {
       const db = new Database(path, { readonly: true });
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-        assert.equal(db.pragma('user_version', { simple: true }), 2);
+        assert.equal(db.pragma('user_version', { simple: true }), 3);
       } finally {
         db.close();
       }

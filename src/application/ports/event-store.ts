@@ -12,7 +12,7 @@ export interface EventMetadata {
 
 /** What the store adds around a domain event. */
 export interface Envelope {
-  /** Global order across all streams, from 1, gap-free within one store. */
+  /** Global order across all streams, from 1, gap-free within one store until a prune removes per-call events. */
   readonly position: number;
   readonly streamId: string;
   /** Version within the stream, from 1; unique per stream. */
@@ -82,6 +82,22 @@ export interface ReadAllOptions<T extends string = string> {
   readonly backward?: boolean;
 }
 
+/** A prune of the store: the per-call events up to a position were removed; an export holds them. */
+export interface PruneRecord {
+  /** Per-call events at or before this position were removed (the newest event of each stream was kept). */
+  readonly throughPosition: number;
+  /** When the event at that position occurred. */
+  readonly throughTime: string;
+  /** The point the prune was asked for (`--before`), as given. */
+  readonly before: string;
+  /** Where the export that holds them was written, and its SHA-256. */
+  readonly exportPath: string;
+  readonly exportSha256: string;
+  /** How many events were removed. */
+  readonly events: number;
+  readonly prunedAt: string;
+}
+
 /** The outcome of checking the hash chain over the global order. */
 export type ChainVerification =
   { readonly ok: true; readonly count: number } | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
@@ -106,6 +122,8 @@ export interface EventStore<E extends DomainEvent = DomainEvent> {
   readAll(options?: ReadAllOptions<E['type']>): Promise<readonly StoredEvent<E>[]>;
   /** The ids of the streams that start with `prefix` (every instance stream of one provider, say), sorted. */
   streamIds(prefix: string): Promise<readonly string[]>;
+  /** The prunes made on this store, oldest first (none for a store that never pruned). */
+  prunes(): Promise<readonly PruneRecord[]>;
   /** The highest global position (0 when empty). */
   lastPosition(): Promise<number>;
   /** Recomputes the hash chain over every stored row and reports the first break. */

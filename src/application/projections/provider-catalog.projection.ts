@@ -127,8 +127,8 @@ export const foldEntry = (entry: MutableEntry, event: StoredEvent<ProviderEvent>
 /** A copy of an entry that folding can change (its counters too). */
 export const mutableCopy = (entry: CatalogEntry): MutableEntry => ({ ...entry, counters: { ...entry.counters } });
 
-/** The snapshot of an entry: everything but what the stream id says. */
-const snapshotOf = (entry: CatalogEntry): StreamSnapshot => {
+/** The snapshot of an entry (everything but what the stream id says), as of its last event. */
+export const snapshotOf = (entry: CatalogEntry): StreamSnapshot => {
   const { id: _id, instance: _instance, streamId, ...data } = entry;
   // The state is immutable (evolve returns a new one); the counters are counted on in place, so they are copied.
   return {

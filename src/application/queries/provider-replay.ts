@@ -3,7 +3,7 @@ import { isProviderEvent, type ProviderEvent } from '../../domain/provider/event
 import type { ProviderStatus } from '../../domain/provider/state.js';
 import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
 import { legacyProviderStreamId, parseStreamId, providerStreamId } from '../../domain/shared/streams.js';
-import type { EventStore } from '../ports/event-store.js';
+import type { EventStore, PruneRecord } from '../ports/event-store.js';
 import type { SnapshotStore } from '../ports/snapshot-store.js';
 import { emptyEntry, ENTRY_SNAPSHOT_VERSION, entryOf, foldEntry, mutableCopy, type CatalogEntry } from '../projections/provider-catalog.projection.js';
 import type { HistoryEntry } from './provider-history.js';
@@ -62,6 +62,12 @@ export interface ReplayAt {
   /** The instance replayed (null: the stream from before instances existed); undefined when there are no events. */
   readonly instance: InstanceId | null;
   readonly state: ReplayedState;
+  /**
+   * Set when the point lies in a pruned range: the per-call events up to `throughPosition` are no longer in
+   * the store (the export at `exportPath` holds them), so the state was folded without them (call counters
+   * and circuit failure counts may be low).
+   */
+  readonly pruned: { readonly throughPosition: number; readonly exportPath: string } | null;
 }
 
 export interface ReplayWindow extends ReplayAt {
@@ -194,11 +200,21 @@ export const replayProvider = (store: EventStore<HangarEvent>, snapshots?: Snaps
     return entry;
   };
 
+  /**
+   * The newest prune whose range holds the point: a fold up to it would need events that are gone. (A point
+   * after a prune folds from the snapshot the prune saved at its end, which is exact.)
+   */
+  const prunedAt = async (point: ReplayPoint): Promise<ReplayAt['pruned']> => {
+    const inRange = (p: PruneRecord): boolean => p.events > 0 && ('position' in point ? point.position <= p.throughPosition : point.at < p.throughTime);
+    const prune = (await store.prunes()).filter(inRange).at(-1);
+    return prune === undefined ? null : { throughPosition: prune.throughPosition, exportPath: prune.exportPath };
+  };
+
   const at = async (query: ReplayQuery & { readonly point: ReplayPoint }): Promise<ReplayAt> => {
     const stream = await streamOf(query, query.point);
-    if (stream === null) return { provider: query.provider, instance: query.instance ?? null, state: view(emptyEntry('', query.provider, null)) };
+    if (stream === null) return { provider: query.provider, instance: query.instance ?? null, state: view(emptyEntry('', query.provider, null)), pruned: null };
     const entry = await foldTo(query.provider, stream, query.point);
-    return { provider: query.provider, instance: stream.instance, state: view(entry) };
+    return { provider: query.provider, instance: stream.instance, state: view(entry), pruned: await prunedAt(query.point) };
   };
 
   const window = async (
@@ -208,9 +224,10 @@ export const replayProvider = (store: EventStore<HangarEvent>, snapshots?: Snaps
     const stream = await streamOf(query, query.to);
     if (stream === null) {
       const none = view(emptyEntry('', query.provider, null));
-      return { provider: query.provider, instance: query.instance ?? null, before: none, state: none, steps: [], more: null };
+      return { provider: query.provider, instance: query.instance ?? null, before: none, state: none, steps: [], more: null, pruned: null };
     }
     const entry = await foldTo(query.provider, stream, justBefore(query.from));
+    const pruned = await prunedAt(query.from);
     const before = view(entry);
     const inWindow = await store.readStream(stream.streamId, { ...bound(query.to), fromVersion: entry.streamVersion + 1, limit: limit + 1 });
     const steps: ReplayStep[] = [];
@@ -223,8 +240,16 @@ export const replayProvider = (store: EventStore<HangarEvent>, snapshots?: Snaps
       prior = after;
     }
     const next = inWindow[limit];
-    return { provider: query.provider, instance: stream.instance, before, state: prior, steps, more: next === undefined ? null : { from: next.position } };
+    return {
+      provider: query.provider,
+      instance: stream.instance,
+      before,
+      state: prior,
+      steps,
+      more: next === undefined ? null : { from: next.position },
+      pruned,
+    };
   };
 
-  return { at, window };
+  return { at, window, foldTo };
 };

@@ -134,7 +134,9 @@ export const replayedStateDto = (s: ReplayedState) => ({
 
 const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-export const replayAtDto = (r: ReplayAt) => ({ provider: r.provider, instance: r.instance, state: replayedStateDto(r.state) });
+const prunedDto = (p: ReplayAt['pruned']) => (p === null ? null : { through_position: p.throughPosition, export_path: p.exportPath });
+
+export const replayAtDto = (r: ReplayAt) => ({ provider: r.provider, instance: r.instance, state: replayedStateDto(r.state), pruned: prunedDto(r.pruned) });
 
 export const replayWindowDto = (r: ReplayWindow) => ({
   provider: r.provider,
@@ -148,4 +150,5 @@ export const replayWindowDto = (r: ReplayWindow) => ({
   })),
   state: replayedStateDto(r.state),
   more: r.more === null ? null : { from: r.more.from },
+  pruned: prunedDto(r.pruned),
 });

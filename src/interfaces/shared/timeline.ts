@@ -77,7 +77,16 @@ export const formatReplayWindow = (r: ReplayWindow): string => {
     return `#${String(event.position).padEnd(6)} ${event.metadata.occurredAt}  ${event.type.padEnd(width)}  ${summarise(event)}\n        ${changed}`;
   });
   const more = r.more === null ? [] : [`… the window holds more events: go on from position ${r.more.from}`];
-  return [`${r.provider} @${r.instance ?? '-'} — ${r.steps.length} events`, ...lines, ...more].join('\n');
+  return [`${r.provider} @${r.instance ?? '-'} — ${r.steps.length} events`, ...prunedNote(r.pruned), ...lines, ...more].join('\n');
 };
 
-export const formatReplayAt = (r: ReplayAt): string => formatReplayedState(r.provider, r.instance, r.state);
+/** What a replay says when its point lies in a pruned range. */
+const prunedNote = (pruned: ReplayAt['pruned']): string[] =>
+  pruned === null
+    ? []
+    : [
+        `  note: the tool calls up to #${pruned.throughPosition} were pruned from the store (their export: ${pruned.exportPath}); ` +
+          'this state was rebuilt without them, so call counters and circuit failures may be low',
+      ];
+
+export const formatReplayAt = (r: ReplayAt): string => [formatReplayedState(r.provider, r.instance, r.state), ...prunedNote(r.pruned)].join('\n');

@@ -224,6 +224,7 @@ describe('ProviderCatalog', () => {
         },
         readAll: (options) => given.store.readAll(options),
         streamIds: (prefix) => given.store.streamIds(prefix),
+        prunes: () => given.store.prunes(),
         lastPosition: () => given.store.lastPosition(),
         verifyChain: () => given.store.verifyChain(),
         close: () => given.store.close(),

@@ -50,6 +50,7 @@ const givenHistory = async (count: number) => {
     },
     readAll: (options) => memory.readAll(options),
     streamIds: (prefix) => memory.streamIds(prefix),
+    prunes: () => memory.prunes(),
     lastPosition: () => memory.lastPosition(),
     verifyChain: () => memory.verifyChain(),
     close: () => memory.close(),

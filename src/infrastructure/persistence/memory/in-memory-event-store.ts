@@ -4,6 +4,7 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedVersion,
+  type PruneRecord,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
@@ -143,6 +144,11 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
   async streamIds(prefix: string): Promise<readonly string[]> {
     this.assertOpen();
     return [...this.log.streams.keys()].filter((id) => id.startsWith(prefix)).sort();
+  }
+
+  async prunes(): Promise<readonly PruneRecord[]> {
+    this.assertOpen();
+    return [];
   }
 
   async lastPosition(): Promise<number> {

@@ -33,6 +33,23 @@ const MIGRATIONS: readonly string[] = [
      data           TEXT    NOT NULL,
      PRIMARY KEY (stream_id, version, stream_version)
    );`,
+  // Retention (see retention.ts): a prune deletes per-call events that an export holds. `chain_links` keeps,
+  // for each kept row whose predecessor was pruned, the hash that row links to, so the chain of what
+  // remains still verifies; `prunes` records each prune and where its export went.
+  `CREATE TABLE chain_links (
+     position      INTEGER PRIMARY KEY,
+     previous_hash TEXT    NOT NULL
+   );
+   CREATE TABLE prunes (
+     id               INTEGER PRIMARY KEY,
+     through_position INTEGER NOT NULL,
+     through_time     TEXT    NOT NULL,
+     before           TEXT    NOT NULL,
+     export_path      TEXT    NOT NULL,
+     export_sha256    TEXT    NOT NULL,
+     events           INTEGER NOT NULL,
+     pruned_at        TEXT    NOT NULL
+   );`,
 ];
 
 /** Types left out of `events_by_type`; a query uses the index only when it repeats this exclusion verbatim. */

@@ -8,6 +8,7 @@ import {
   type EventMetadata,
   type EventStore,
   type ExpectedVersion,
+  type PruneRecord,
   type ReadAllOptions,
   type ReadStreamOptions,
   type StoredEvent,
@@ -19,6 +20,7 @@ import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } fr
 import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
 import type { SnapshotStore } from '../../../application/ports/snapshot-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
+import { pruneCalls, readPrunes, type PruneRequest } from './retention.js';
 import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
@@ -243,6 +245,28 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       }
       return ids;
     });
+  }
+
+  async prunes(): Promise<readonly PruneRecord[]> {
+    this.assertOpen();
+    return this.reading(() => readPrunes(this.db));
+  }
+
+  /**
+   * Removes the per-call events at or before `request.through` that an export holds (see retention.ts),
+   * in chunks that let the event loop and other writers run between them. Resolves to how many it removed.
+   */
+  async prune(request: PruneRequest): Promise<number> {
+    this.assertOpen();
+    if (this.readonly) throw new Error(`event store ${this.db.name} is open read-only`);
+    this.flush();
+    try {
+      return await pruneCalls(this.db, request);
+    } catch (error) {
+      throw this.failure(error);
+    } finally {
+      this.cache = undefined; // stream versions and the head are read again at the next append
+    }
   }
 
   async lastPosition(): Promise<number> {

@@ -1,0 +1,83 @@
+import type Database from 'better-sqlite3';
+import type { PruneRecord } from '../../../application/ports/event-store.js';
+
+/** The event types a prune removes: one per tool call, the bulk of any history. Lifecycle events are kept. */
+export const PRUNABLE_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocationFailed'];
+
+/** Rows examined per transaction: a live hangar's appends wait at most one chunk (tens of milliseconds). */
+const CHUNK_ROWS = 5000;
+
+const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** What a prune is asked to do, and the export that holds what it removes. */
+export interface PruneRequest {
+  /** Per-call events at or before this position are removed (but never the newest event of a stream). */
+  readonly through: number;
+  /** The `--before` the user gave, as written into the record. */
+  readonly before: string;
+  readonly exportPath: string;
+  readonly exportSha256: string;
+  readonly prunedAt: string;
+}
+
+/**
+ * Deletes the per-call events at or before `through` — except the newest event of each stream, so that no
+ * stream version is ever written twice and the chain head stays — in chunks, each one transaction that
+ * leaves the file consistent (a crash mid-prune leaves a smaller prune, never a broken chain). For each kept
+ * row whose predecessor is deleted, `chain_links` gets the hash that row links to. Records the prune in
+ * `prunes` first and counts its events as it goes. Resolves to the number of events deleted.
+ */
+export async function pruneCalls(db: Database.Database, request: PruneRequest): Promise<number> {
+  const throughTime = db.prepare('SELECT occurred_at FROM events WHERE position <= ? ORDER BY position DESC LIMIT 1').pluck().get(request.through) as
+    string | undefined;
+  const record = db
+    .prepare('INSERT INTO prunes (through_position, through_time, before, export_path, export_sha256, events, pruned_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
+    .run(request.through, throughTime ?? '', request.before, request.exportPath, request.exportSha256, request.prunedAt).lastInsertRowid;
+  const page = db
+    .prepare('SELECT position, stream_id, stream_version, type, hash FROM events WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?')
+    .raw();
+  const newest = db.prepare('SELECT max(stream_version) FROM events WHERE stream_id = ?').pluck();
+  const successor = db.prepare('SELECT position FROM events WHERE position > ? ORDER BY position LIMIT 1').pluck();
+  const remove = db.prepare('DELETE FROM events WHERE position = ?');
+  const unlink = db.prepare('DELETE FROM chain_links WHERE position = ?');
+  const link = db.prepare('INSERT OR REPLACE INTO chain_links (position, previous_hash) VALUES (?, ?)');
+  const count = db.prepare('UPDATE prunes SET events = events + ? WHERE id = ?');
+  const prunable = new Set(PRUNABLE_TYPES);
+  const chunk = db.transaction((from: number): { next: number | null; deleted: number } => {
+    const rows = page.all(from, request.through, CHUNK_ROWS) as [number, string, number, string, string][];
+    let deleted = 0;
+    for (const [position, streamId, streamVersion, type, hash] of rows) {
+      if (!prunable.has(type) || streamVersion >= (newest.get(streamId) as number)) continue;
+      remove.run(position);
+      unlink.run(position);
+      const next = successor.get(position) as number | undefined;
+      if (next !== undefined) link.run(next, hash);
+      deleted++;
+    }
+    count.run(deleted, record);
+    const last = rows.at(-1);
+    return { next: rows.length < CHUNK_ROWS || last === undefined ? null : last[0] + 1, deleted };
+  });
+  let total = 0;
+  for (let from: number | null = 1; from !== null;) {
+    const done = chunk.immediate(from);
+    total += done.deleted;
+    from = done.next;
+    await yieldTurn();
+  }
+  return total;
+}
+
+/** The prunes made on this store, oldest first. */
+export function readPrunes(db: Database.Database): PruneRecord[] {
+  return db
+    .prepare(
+      'SELECT through_position AS throughPosition, through_time AS throughTime, before, export_path AS exportPath, export_sha256 AS exportSha256, events, pruned_at AS prunedAt FROM prunes ORDER BY id',
+    )
+    .all() as PruneRecord[];
+}
+
+/** Position → the hash that row links to, for the kept rows whose predecessors were pruned. */
+export function readChainLinks(db: Database.Database): Map<number, string> {
+  return new Map(db.prepare('SELECT position, previous_hash FROM chain_links').raw().all() as [number, string][]);
+}
