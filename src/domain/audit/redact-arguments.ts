@@ -21,26 +21,7 @@ export { REDACTED };
  * Words that mark a key as secret wherever they stand in it, alone or as the end of a word written in one
  * piece (`accesstoken`, `PHPSESSID`): `db_password`, `X-Auth-Token`, `clientSecret`, `Set-Cookie`.
  */
-const SECRET_ENDINGS = [
-  'password',
-  'passwords',
-  'passwd',
-  'passphrase',
-  'pwd',
-  'secret',
-  'secrets',
-  'token',
-  'credential',
-  'credentials',
-  'authorization',
-  'authentication',
-  'auth',
-  'cookie',
-  'cookies',
-  'bearer',
-  'sessionid',
-  'sessid',
-] as const;
+const SECRET_ENDING = /(?:passwords?|passwd|passphrase|pwd|secrets?|token|credentials?|authorization|authentication|auth|cookies?|bearer|sessionid|sessid)$/;
 
 /** Words that make a following `key`, `keys` or `tokens` a secret (`api_key_id`, `ssh_keys`, `access_tokens`), also written in one piece (`apikey`). */
 const QUALIFIERS = new Set([
@@ -72,57 +53,54 @@ const QUALIFIERS = new Set([
 /** Any candidate at all (case-insensitive substrings): most keys are turned away here, before they are split. */
 const MAYBE_SECRET = /pass|pwd|secret|token|cred|auth|cookie|bearer|key|sess/i;
 
-type CharClass = 'lower' | 'upper' | 'digit' | 'other';
+const OTHER = 0;
+const LOWER = 1;
+const UPPER = 2;
+const DIGIT = 3;
 
-const classOf = (code: number): CharClass => {
-  if (code >= 0x61 && code <= 0x7a) return 'lower';
-  if (code >= 0x41 && code <= 0x5a) return 'upper';
-  if (code >= 0x30 && code <= 0x39) return 'digit';
+const classOf = (code: number): number => {
+  if (code >= 0x61 && code <= 0x7a) return LOWER;
+  if (code >= 0x41 && code <= 0x5a) return UPPER;
+  if (code >= 0x30 && code <= 0x39) return DIGIT;
   // Letters beyond ASCII stay inside words; every other ASCII character separates them.
-  return code >= 0x80 ? 'lower' : 'other';
+  return code >= 0x80 ? LOWER : OTHER;
 };
 
 /**
  * The words of a key, lower-cased: split at every character that is not a letter or digit (`_ - . space`),
  * between a lower-case letter or digit and a capital (`apiKey`), before the last capital of a run that
  * goes on in lower case (`APIKey` → api, key), and between letters and digits (`password2` → password, 2).
- * One pass, linear in the key's length.
+ * One pass, linear in the key's length (a regular expression for the capitals run would backtrack).
  */
 export const keyWords = (key: string): string[] => {
   const words: string[] = [];
   let start = -1;
-  let previous: CharClass = 'other';
-  const close = (end: number): void => {
-    if (start >= 0) words.push(key.slice(start, end).toLowerCase());
-    start = -1;
-  };
+  let previous = OTHER;
+  let current = key.length > 0 ? classOf(key.charCodeAt(0)) : OTHER;
   for (let i = 0; i < key.length; i++) {
-    const current = classOf(key.charCodeAt(i));
-    if (current === 'other') {
-      close(i);
+    const next = i + 1 < key.length ? classOf(key.charCodeAt(i + 1)) : OTHER;
+    if (current === OTHER) {
+      if (start >= 0) words.push(key.slice(start, i).toLowerCase());
+      start = -1;
     } else if (start < 0) {
       start = i;
-    } else {
-      const next = i + 1 < key.length ? classOf(key.charCodeAt(i + 1)) : 'other';
-      const boundary =
-        (current === 'upper' && (previous === 'lower' || previous === 'digit')) ||
-        (current === 'upper' && previous === 'upper' && next === 'lower') ||
-        (current === 'digit') !== (previous === 'digit');
-      if (boundary) {
-        close(i);
-        start = i;
-      }
+    } else if ((current === UPPER && (previous === LOWER || previous === DIGIT || next === LOWER)) || (current === DIGIT) !== (previous === DIGIT)) {
+      words.push(key.slice(start, i).toLowerCase());
+      start = i;
     }
     previous = current;
+    current = next;
   }
-  close(key.length);
+  if (start >= 0) words.push(key.slice(start).toLowerCase());
   return words;
 };
 
 const isDigits = (word: string): boolean => /^[0-9]+$/.test(word);
-const endsWithAny = (word: string, endings: readonly string[]): boolean => endings.some((ending) => word.endsWith(ending));
-const gluedToQualifier = (word: string, tail: string): boolean =>
-  word.length > tail.length && word.endsWith(tail) && QUALIFIERS.has(word.slice(0, -tail.length));
+/** `apikey`, `sshkeys`, `refreshtokens`: a qualifier and `key`, `keys` or `tokens` written as one word. */
+const gluedToQualifier = (word: string): boolean => {
+  const tail = word.endsWith('key') ? 3 : word.endsWith('keys') ? 4 : word.endsWith('tokens') ? 6 : 0;
+  return tail > 0 && word.length > tail && QUALIFIERS.has(word.slice(0, -tail));
+};
 
 /**
  * Whether a key of the arguments names a secret, case-insensitively, whatever separates its words:
@@ -148,10 +126,10 @@ export const isSecretKey = (key: string): boolean => {
     const word = words[i] as string;
     const before = i > 0 ? (words[i - 1] as string) : '';
     const after = i < last ? (words[i + 1] as string) : '';
-    if (endsWithAny(word, SECRET_ENDINGS)) return true;
+    if (SECRET_ENDING.test(word)) return true;
     if ((word === 'key' || word === 'session') && i === last) return true;
     if ((word === 'key' || word === 'keys' || word === 'tokens') && QUALIFIERS.has(before)) return true;
-    if (gluedToQualifier(word, 'key') || gluedToQualifier(word, 'keys') || gluedToQualifier(word, 'tokens')) return true;
+    if (gluedToQualifier(word)) return true;
     if (word === 'session' && after === 'id') return true;
   }
   return false;
