@@ -10,7 +10,7 @@ import { reloadConfig, type ReloadOutcome } from './application/commands/reload-
 import { startProvider, type StartProvider } from './application/commands/start-provider.js';
 import { stopProvider, type StopProvider } from './application/commands/stop-provider.js';
 import { warmProviders } from './application/commands/warm-providers.js';
-import type { ConfigResult, HangarConfig, ProviderConfig, RetryConfig } from './application/config.js';
+import type { AuditConfig, ConfigResult, HangarConfig, ProviderConfig, RetryConfig } from './application/config.js';
 import { LiveProviders } from './application/live-providers.js';
 import type { ArgumentsValidator } from './application/ports/arguments-validator.js';
 import type { Clock, Hasher, IdGenerator, Scheduler } from './application/ports/clock.js';
@@ -136,6 +136,7 @@ const T = {
   Application: Symbol('Application'),
   Configs: Symbol('Configs'),
   Retry: Symbol('Retry'),
+  Audit: Symbol('Audit'),
 } as const;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -155,6 +156,8 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
   c.bind<Map<ProviderId, ProviderConfig>>(T.Configs).toConstantValue(configs);
   // Retry settings are read at each call, so a reload changes them in place.
   c.bind<Mutable<RetryConfig>>(T.Retry).toConstantValue({ ...config.retry });
+  // So are the audit settings (what a call's events keep of its arguments).
+  c.bind<Mutable<AuditConfig>>(T.Audit).toConstantValue({ ...config.audit });
   c.bind<Logger>(T.Logger).toDynamicValue(() => overrides.logger ?? createLogger());
   c.bind<Clock>(T.Clock).toConstantValue(overrides.clock ?? systemClock);
   c.bind<Scheduler>(T.Scheduler).toConstantValue(overrides.scheduler ?? systemScheduler);
@@ -216,6 +219,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       validator: get(T.Validator),
       support: { clock: get(T.Clock), hasher: get(T.Hasher) },
       maxResultBytes,
+      audit: get<AuditConfig>(T.Audit),
     });
     return {
       instance,
@@ -364,6 +368,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
 
   let current = config;
   const retry = c.get<Mutable<RetryConfig>>(T.Retry);
+  const audit = c.get<Mutable<AuditConfig>>(T.Audit);
   const source = overrides.configSource ?? (() => loadConfig(config.sourcePath));
   const reload = reloadConfig({
     instance: seat.instance,
@@ -376,9 +381,10 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
     current: () => current,
     adopt: (next) => {
       Object.assign(retry, next.retry);
+      Object.assign(audit, next.audit);
       scheduleSweeps([...next.providers.values()].map((p) => p.settings));
       // The sections that need a restart stay as they were: `current` keeps describing what runs.
-      current = { ...current, providers: next.providers, retry: next.retry };
+      current = { ...current, providers: next.providers, retry: next.retry, audit: next.audit };
     },
     support: { clock: c.get(T.Clock), scheduler, hasher: c.get(T.Hasher), logger },
   });

@@ -1,3 +1,4 @@
+import type { RecordArgumentsMode } from '../domain/audit/redact-arguments.js';
 import type { ProviderId } from '../domain/shared/ids.js';
 import type { ProviderSettings, ToolDefinition } from '../domain/provider/tool-definition.js';
 import type { LaunchSpec } from './ports/provider-runtime.js';
@@ -94,6 +95,17 @@ export interface HttpConfig {
   };
 }
 
+/**
+ * What the audit trail keeps of each call (`audit:`). Read at every call, so a reload applies it to the
+ * calls that begin after it.
+ */
+export interface AuditConfig {
+  /** `none`, `digest` (the default: a digest of the arguments) or `full` (the redacted arguments too). */
+  readonly recordArguments: RecordArgumentsMode;
+  /** Under `full`, the recorded JSON is cut to this many UTF-8 bytes (the cut and the whole size are recorded). */
+  readonly maxArgumentBytes: number;
+}
+
 /** The hangar's whole configuration after validation; every path in it is absolute. */
 export interface HangarConfig {
   /** Absolute path of the file this came from (or a description for built-in defaults). */
@@ -107,6 +119,8 @@ export interface HangarConfig {
   readonly http: HttpConfig;
   /** Which tools clients see (`expose:`). */
   readonly expose: ExposeConfig;
+  /** What the audit trail keeps of each call (`audit:`). */
+  readonly audit: AuditConfig;
   /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;
 }

@@ -63,6 +63,11 @@ export const contractRegistry = (version: 1 | 2 | 3 = 3): EventRegistry<Contract
 const laxRegistry = (): EventRegistry<ContractEvent> =>
   new EventRegistry<ContractEvent>({ ...hangarEventSchemas, GreetingSent: greeting(3), ToolInvoked: { schema: z.any() } });
 
+/** ToolInvoked and ToolInvocationFailed data as stored before recorded arguments existed (a digest, never `arguments`). */
+const beforeRecordedArguments = JSON.parse(
+  readFileSync(new URL('../../../tests/fixtures/events/tool-calls-before-recorded-arguments.json', import.meta.url), 'utf8'),
+) as { ToolInvoked: unknown; ToolInvocationFailed: unknown };
+
 /** A registry of a build that never heard of GreetingSent. */
 const registryWithout = (): EventRegistry<ContractEvent> => new EventRegistry<ContractEvent>({ ...hangarEventSchemas, GreetingSent: { schema: z.never() } });
 
@@ -380,6 +385,43 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
           ['ProviderStarted', 'ToolInvoked'],
           'the events before it read as usual',
         );
+      }));
+
+    it('reads tool calls stored before recorded arguments (a digest only), and those recorded under each audit mode', () =>
+      withStore(async ({ store, reopen }) => {
+        // Written as an older build wrote them: the lax registry checks nothing, so the rows hold exactly the frozen data.
+        const older = await reopen(laxRegistry());
+        const old = [
+          { type: 'ToolInvoked', data: beforeRecordedArguments.ToolInvoked },
+          { type: 'ToolInvocationFailed', data: beforeRecordedArguments.ToolInvocationFailed },
+        ] as unknown as ContractEvent[];
+        await older.append('provider-a', old, 0, meta(1));
+        const base = { tool: 'add', correlationId: 'c', durationMs: 1, outcome: 'success', resultSize: 10 } as const;
+        const recorded = { json: '{"a":1,"token":"[REDACTED]"}', truncated: false, bytes: 28 };
+        const now: ContractEvent[] = [
+          { type: 'ToolInvoked', data: { ...base, argumentsDigest: 'd-full', arguments: recorded } },
+          { type: 'ToolInvoked', data: base },
+          { type: 'ToolInvocationFailed', data: { tool: 'add', correlationId: 'c', durationMs: 1, errorCode: 'TIMEOUT', message: 'm', arguments: recorded } },
+        ];
+        await store.append('provider-a', now, 2, meta(2));
+        const current = await reopen();
+        assert.deepEqual(
+          (await current.readStream('provider-a')).map((e) => [e.type, e.schemaVersion, e.data]),
+          [
+            ['ToolInvoked', 1, beforeRecordedArguments.ToolInvoked],
+            ['ToolInvocationFailed', 1, beforeRecordedArguments.ToolInvocationFailed],
+            ...now.map((e) => [e.type, 1, e.data]),
+          ],
+        );
+        assert.deepEqual(await current.verifyChain(), { ok: true, count: 5 });
+      }));
+
+    it('refuses recorded arguments of the wrong shape', () =>
+      withStore(async ({ store, reopen }) => {
+        const lax = await reopen(laxRegistry());
+        const bad = { ...(invoked('add').data as object), arguments: { json: 1, truncated: 'no' } };
+        await lax.append('provider-a', [{ type: 'ToolInvoked', data: bad } as unknown as ContractEvent], 0, meta());
+        await assert.rejects(store.readStream('provider-a'), /position 1\b.*ToolInvoked.*does not match its schema/s);
       }));
 
     it('rejects a stored event of a type the build does not know, naming its position', () =>

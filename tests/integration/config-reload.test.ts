@@ -86,6 +86,24 @@ describe('config reload (fake runtime)', () => {
     }
   });
 
+  it('applies audit settings to the calls after the reload, without a restart', async () => {
+    const { runtime, store, next, hangar } = await boot(config({ a: subprocess(['a']) }));
+    const recorded = async () => (await store.readStream('provider-a@1')).flatMap((e) => (e.type === 'ToolInvoked' ? [e.data.arguments] : []));
+    try {
+      const args = { q: 'x', token: 'tk-secret-value' };
+      await hangar.app.invoke({ provider: 'a', tool: 'echo', arguments: args, correlationId: 'c1' });
+      const before = config({ a: subprocess(['a']) });
+      next.current = { ok: true, config: { ...before, audit: { recordArguments: 'full', maxArgumentBytes: 64 } } };
+      const outcome = await hangar.reload();
+      assert.deepEqual(outcome, { status: 'applied', added: [], removed: [], changed: [], restarted: [], notApplied: [] });
+      await hangar.app.invoke({ provider: 'a', tool: 'echo', arguments: args, correlationId: 'c2' });
+      assert.deepEqual(await recorded(), [undefined, { json: '{"q":"x","token":"[REDACTED]"}', truncated: false, bytes: 30 }]);
+      assert.equal(runtime.starts.length, 1);
+    } finally {
+      await hangar.shutdown();
+    }
+  });
+
   it('stops a removed provider at its timeout when a call never ends, then deregisters it', async () => {
     const { runtime, store, next, hangar } = await boot(config({ a: subprocess(['a'], { timeoutS: 2 }), b: subprocess(['b']) }), { manual: true });
     try {

@@ -7,4 +7,4 @@ export const fixedIds = (random = 0.5): IdGenerator => {
 };
 
 /** A digest a test can read: the value's JSON. */
-export const jsonHasher: Hasher = { digest: (value) => `json:${JSON.stringify(value)}` };
+export const jsonHasher: Hasher = { digest: (value) => `json:${JSON.stringify(value)}`, digestJson: (json) => `json:${json}` };

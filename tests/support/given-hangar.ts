@@ -4,7 +4,7 @@ import { invokeWithRetry } from '../../src/application/commands/invoke-with-retr
 import { registrationOf } from '../../src/application/commands/open-instance.js';
 import { startProvider } from '../../src/application/commands/start-provider.js';
 import { stopProvider } from '../../src/application/commands/stop-provider.js';
-import type { ProviderConfig, RetryConfig } from '../../src/application/config.js';
+import type { AuditConfig, ProviderConfig, RetryConfig } from '../../src/application/config.js';
 import { LiveProviders } from '../../src/application/live-providers.js';
 import type { Scheduler } from '../../src/application/ports/clock.js';
 import { ProviderCatalog } from '../../src/application/projections/provider-catalog.projection.js';
@@ -51,6 +51,8 @@ export interface Given {
   readonly retry?: Partial<RetryConfig>;
   /** limits.max_result_bytes (default 8 MiB). */
   readonly maxResultBytes?: number;
+  /** The audit settings (default: digest, 4096 bytes); the object is read at each call, so a test may change it. */
+  readonly audit?: AuditConfig;
   /** What the IdGenerator's random() returns (default 0.5: jitter leaves delays at their nominal value). */
   readonly random?: number;
   readonly clock?: ManualClock;
@@ -84,7 +86,8 @@ export const givenHangar = async (given: Given) => {
   const runtime = new FakeRuntime(clock);
   const start = startProvider({ providers, live, runtime, configs, support: { clock, ids, hasher, logger: silentLogger } });
   const maxResultBytes = given.maxResultBytes ?? 8 * 1024 * 1024;
-  const invoke = invokeTool({ catalog, providers, live, start, validator: new AjvArgumentsValidator(), support: { clock, hasher }, maxResultBytes });
+  const audit = given.audit ?? { recordArguments: 'digest', maxArgumentBytes: 4096 };
+  const invoke = invokeTool({ catalog, providers, live, start, validator: new AjvArgumentsValidator(), support: { clock, hasher }, maxResultBytes, audit });
   const retry: RetryConfig = { maxAttempts: 3, initialDelayMs: 1000, maxDelayMs: 30_000, jitter: 0.25, ...given.retry };
 
   let seen = await store.lastPosition();

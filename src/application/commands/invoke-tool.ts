@@ -1,8 +1,11 @@
+import { recordedArguments, redactArguments } from '../../domain/audit/redact-arguments.js';
+import type { ArgumentsRecord } from '../../domain/provider/events.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { formatBytes, utf8Bytes } from '../../domain/shared/utf8.js';
 import { knownTools } from '../../domain/provider/state.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import type { ProviderCommands } from '../aggregates.js';
+import type { AuditConfig } from '../config.js';
 import { toDomainError, toolNotFound } from '../errors.js';
 import type { LiveProviders, LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
@@ -41,9 +44,30 @@ export interface InvokeToolDeps {
   readonly support: { readonly clock: Clock; readonly hasher: Hasher };
   /** A result larger than this (UTF-8 bytes of its JSON) is refused with RESULT_TOO_LARGE. */
   readonly maxResultBytes: number;
+  /** What the call's events keep of its arguments; read at each call, so a reload changes it in place. */
+  readonly audit: AuditConfig;
 }
 
 const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find((t) => t.name === name);
+
+/**
+ * What a call's events keep of its arguments (`audit.record_arguments`): under `digest` the digest of their
+ * JSON, as always; under `full` the redacted arguments and the digest of that redacted JSON — never of the
+ * arguments as sent, which would let anyone holding the record test guesses of a redacted value against
+ * it (when nothing is redacted the two are the same); under `none` nothing.
+ */
+const argumentsRecord = (args: unknown, audit: AuditConfig, hasher: Hasher): ArgumentsRecord => {
+  switch (audit.recordArguments) {
+    case 'digest':
+      return { argumentsDigest: hasher.digest(args) };
+    case 'full': {
+      const json = redactArguments(args);
+      return { argumentsDigest: hasher.digestJson(json), arguments: recordedArguments(json, audit.maxArgumentBytes) };
+    }
+    case 'none':
+      return {};
+  }
+};
 
 /**
  * Calls a tool on a provider once: checks the tool and its arguments (before any process starts,
@@ -52,7 +76,7 @@ const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find(
  * ToolInvocationFailed for every failure without one (perhaps opening the circuit).
  */
 export const invokeTool = (deps: InvokeToolDeps) => {
-  const { catalog, providers, live, start, validator, support, maxResultBytes } = deps;
+  const { catalog, providers, live, start, validator, support, maxResultBytes, audit } = deps;
 
   const check = (id: string, tools: readonly ToolDefinition[], cmd: InvokeTool): void => {
     const tool = findTool(tools, cmd.tool);
@@ -77,14 +101,14 @@ export const invokeTool = (deps: InvokeToolDeps) => {
     const { id } = entry;
     const { tool, correlationId } = cmd;
     const started = support.clock.now();
-    const argumentsDigest = support.hasher.digest(cmd.arguments);
+    const recorded = argumentsRecord(cmd.arguments, audit, support.hasher);
     const context = cmd.caller === undefined ? { correlationId } : { correlationId, caller: cmd.caller };
     const fail = async (thrown: unknown): Promise<never> => {
       const { code: errorCode, message, details } = toDomainError(thrown);
       const nowMs = support.clock.now();
       await providers.execute(
         id,
-        { type: 'RecordInvocationFailure', tool, correlationId, durationMs: nowMs - started, errorCode, message, argumentsDigest, nowMs },
+        { type: 'RecordInvocationFailure', tool, correlationId, durationMs: nowMs - started, errorCode, message, nowMs, ...recorded },
         context,
       );
       throw new DomainError(errorCode, message, { provider: id, tool, ...details });
@@ -134,7 +158,7 @@ export const invokeTool = (deps: InvokeToolDeps) => {
     const outcome = result.isError === true ? 'tool_error' : 'success';
     await providers.execute(
       id,
-      { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, argumentsDigest, resultSize },
+      { type: 'RecordInvocation', tool, correlationId, durationMs: support.clock.now() - started, outcome, resultSize, ...recorded },
       context,
     );
     return result;

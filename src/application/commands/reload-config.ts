@@ -35,7 +35,7 @@ export interface ReloadConfigDeps {
   readonly configs: Map<ProviderId, ProviderConfig>;
   /** The config now in force (the rest of it, beyond providers). */
   readonly current: () => HangarConfig;
-  /** Takes the parts that reload live (retry; the sweep intervals) from `next`, and makes it the config in force. */
+  /** Takes the parts that reload live (retry, audit; the sweep intervals) from `next`, and makes it the config in force. */
   readonly adopt: (next: HangarConfig) => void;
   readonly support: { readonly clock: Clock; readonly scheduler: Scheduler; readonly hasher: Hasher; readonly logger: Logger };
 }

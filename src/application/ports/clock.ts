@@ -25,4 +25,6 @@ export interface IdGenerator {
 export interface Hasher {
   /** A hex digest of the value's JSON form; equal values give equal digests. */
   digest(value: unknown): string;
+  /** The same digest of a value whose JSON form is already at hand: `digestJson(JSON.stringify(v)) === digest(v)`. */
+  digestJson(json: string): string;
 }

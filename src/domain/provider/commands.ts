@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../shared/errors.js';
 import type { ProviderId } from '../shared/ids.js';
-import type { StartReason, StopReason } from './events.js';
+import type { ArgumentsRecord, StartReason, StopReason } from './events.js';
 import type { ProviderRegistration, ToolDefinition } from './tool-definition.js';
 
 type Command<T extends string, D> = { readonly type: T } & D;
@@ -42,9 +42,8 @@ export type RecordInvocation = Command<
     readonly correlationId: string;
     readonly durationMs: number;
     readonly outcome: 'success' | 'tool_error';
-    readonly argumentsDigest: string;
     readonly resultSize: number;
-  }
+  } & ArgumentsRecord
 >;
 export type RecordInvocationFailure = Command<
   'RecordInvocationFailure',
@@ -54,9 +53,8 @@ export type RecordInvocationFailure = Command<
     readonly durationMs: number;
     readonly errorCode: ErrorCode;
     readonly message: string;
-    readonly argumentsDigest: string;
     readonly nowMs: number;
-  }
+  } & ArgumentsRecord
 >;
 /** Asks the circuit to admit a call; refused with CIRCUIT_OPEN, or admitted (perhaps as the probe). */
 export type AdmitCall = Command<'AdmitCall', { readonly nowMs: number }>;

@@ -1,3 +1,4 @@
+import type { RecordedArguments } from '../audit/redact-arguments.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { Event } from '../shared/event.js';
 import type { ProviderId } from '../shared/ids.js';
@@ -90,6 +91,16 @@ export type CircuitHalfOpened = Event<'CircuitHalfOpened', { readonly since: str
 /** The probe call succeeded: calls flow again. */
 export type CircuitClosed = Event<'CircuitClosed', { readonly after: 'probe_succeeded' }>;
 
+/**
+ * What a call's events keep of its arguments, as `audit.record_arguments` said when the call began:
+ * `digest` (the default) the digest only; `full` the digest of the redacted JSON and that JSON
+ * (`arguments`); `none` neither. Events written before `arguments` existed always have the digest.
+ */
+export interface ArgumentsRecord {
+  readonly argumentsDigest?: string;
+  readonly arguments?: RecordedArguments;
+}
+
 /** A tool call reached the provider and returned a result (`tool_error` when the result had isError). */
 export type ToolInvoked = Event<
   'ToolInvoked',
@@ -98,9 +109,8 @@ export type ToolInvoked = Event<
     readonly correlationId: string;
     readonly durationMs: number;
     readonly outcome: 'success' | 'tool_error';
-    readonly argumentsDigest: string;
     readonly resultSize: number;
-  }
+  } & ArgumentsRecord
 >;
 
 /** A tool call on a known provider failed without a result from the tool (not found, start failure, crash, timeout, ...). */
@@ -112,8 +122,7 @@ export type ToolInvocationFailed = Event<
     readonly durationMs: number;
     readonly errorCode: ErrorCode;
     readonly message: string;
-    readonly argumentsDigest: string;
-  }
+  } & ArgumentsRecord
 >;
 
 export type ProviderEvent =

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { RECORD_ARGUMENTS_MODES } from '../../domain/audit/redact-arguments.js';
 import { closestMatch } from '../../domain/shared/closest.js';
 
 /** Modes named in the spec; only `subprocess` has a runtime in this version. */
 export const ALL_MODES = ['subprocess', 'container', 'remote', 'group'] as const;
 export const SUPPORTED_MODES = ['subprocess'] as const;
 /** Top-level sections of the spec that this version refuses with a clear "not available" message. */
-export const UNAVAILABLE_SECTIONS = ['discovery', 'audit'] as const;
+export const UNAVAILABLE_SECTIONS = ['discovery'] as const;
 
 /**
  * The rate limit when MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST are not set: per provider and tool. Sized
@@ -226,6 +227,28 @@ const httpSchema = z.strictObject({
 });
 
 /**
+ * What the audit trail keeps of each call when the config says nothing: a digest of the arguments, and
+ * under `full` at most 4 KiB of their redacted JSON per call (a store of a million calls then grows by at
+ * most about 4 GB, typically far less: most arguments are a few hundred bytes).
+ */
+export const DEFAULT_AUDIT = { record_arguments: 'digest', max_argument_bytes: 4096 } as const;
+/** `max_argument_bytes` bounds: room for a useful start of the JSON, and no more than a call's arguments may be (1 MiB). */
+export const ARGUMENT_BYTES_BOUNDS = { gte: 64, lte: MIB } as const;
+
+const auditSchema = z.strictObject({
+  record_arguments: z
+    .enum(RECORD_ARGUMENTS_MODES, {
+      error: (issue) => {
+        const hint = typeof issue.input === 'string' ? closestMatch(issue.input, RECORD_ARGUMENTS_MODES) : undefined;
+        const suggestion = hint === undefined ? '' : ` — did you mean '${hint}'?`;
+        return `invalid record_arguments ${describeValue(issue.input)}: expected one of ${RECORD_ARGUMENTS_MODES.join(', ')}${suggestion}`;
+      },
+    })
+    .default(DEFAULT_AUDIT.record_arguments),
+  max_argument_bytes: boundedNumber({ int: true, ...ARGUMENT_BYTES_BOUNDS }).default(DEFAULT_AUDIT.max_argument_bytes),
+});
+
+/**
  * The config file's shape in YAML words (snake_case). Cross-field rules (provider ids, unavailable modes and
  * sections, duplicate tool names) live in `structural-checks.ts` so they run even when zod finds other problems.
  */
@@ -241,6 +264,7 @@ export const configFileSchema = z.strictObject({
   limits: limitsSchema.default(DEFAULT_LIMITS),
   http: httpSchema.default({ ...DEFAULT_HTTP, allowed_origins: [], metrics_auth: false }),
   expose: exposeSchema.default({ ...DEFAULT_EXPOSE }),
+  audit: auditSchema.default({ ...DEFAULT_AUDIT }),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -1,5 +1,5 @@
 import { PROVIDER_ID_PATTERN } from '../../domain/shared/ids.js';
-import { ALL_MODES, SUPPORTED_MODES, UNAVAILABLE_SECTIONS } from './config-schema.js';
+import { ALL_MODES, SUPPORTED_MODES, UNAVAILABLE_SECTIONS, configFileSchema } from './config-schema.js';
 import type { RawProblem } from './expand-env.js';
 
 const isMap = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -7,7 +7,7 @@ const isMap = (value: unknown): value is Record<string, unknown> => value !== nu
 const notAvailable = (what: string): string => `${what} is not available in this version of mcp-hangar (supported: ${SUPPORTED_MODES.join(', ')})`;
 
 /**
- * Takes out what the spec describes but this version cannot run (`http`, `discovery`, `audit` sections and
+ * Takes out what the spec describes but this version cannot run (the `discovery` section and
  * providers in `container`, `remote` or `group` mode), reporting each once, so a user who copied the spec's
  * example reads "not available" instead of a list of unknown keys inside those parts.
  */
@@ -20,7 +20,7 @@ export const stripUnavailable = (raw: unknown): { readonly value: unknown; reado
     problems.push({
       path: [section],
       at: 'key',
-      message: `'${section}' is not available in this version of mcp-hangar (supported top-level keys: event_store, providers, retry, limits, http)`,
+      message: `'${section}' is not available in this version of mcp-hangar (supported top-level keys: ${Object.keys(configFileSchema.shape).join(', ')})`,
     });
     delete value[section];
   }

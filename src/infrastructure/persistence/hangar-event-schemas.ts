@@ -17,6 +17,11 @@ const providerIdSchema = z.custom<ProviderId>((value) => typeof value === 'strin
 const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), { error: 'not an ISO time' });
 const count = z.number().int().nonnegative();
 const json = z.record(z.string(), z.unknown());
+/** Both optional: `none` records neither, `digest` the digest only; rows from before `arguments` existed hold the digest. */
+const argumentsRecord = {
+  argumentsDigest: z.string().exactOptional(),
+  arguments: z.object({ json: z.string(), truncated: z.boolean(), bytes: count }).exactOptional(),
+};
 
 const toolDefinition: z.ZodType<ToolDefinition> = z.looseObject({
   name: z.string(),
@@ -80,8 +85,8 @@ const providerEventSchemas: EventSchemas<ProviderEvent> = {
       correlationId: z.string(),
       durationMs: z.number(),
       outcome: z.enum(['success', 'tool_error']),
-      argumentsDigest: z.string(),
       resultSize: count,
+      ...argumentsRecord,
     }),
   },
   ToolInvocationFailed: {
@@ -91,7 +96,7 @@ const providerEventSchemas: EventSchemas<ProviderEvent> = {
       durationMs: z.number(),
       errorCode: z.enum(ERROR_CODES),
       message: z.string(),
-      argumentsDigest: z.string(),
+      ...argumentsRecord,
     }),
   },
   HealthCheckFailed: { schema: z.object({ consecutiveFailures: count, message: z.string() }) },

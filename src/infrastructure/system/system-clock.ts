@@ -39,4 +39,5 @@ export const systemIds: IdGenerator = {
 /** SHA-256 over the JSON form, first 32 hex characters (128 bits): enough to tell values apart. */
 export const sha256Hasher: Hasher = {
   digest: (value) => sha256Hex(JSON.stringify(value) ?? 'undefined').slice(0, 32),
+  digestJson: (json) => sha256Hex(json).slice(0, 32),
 };

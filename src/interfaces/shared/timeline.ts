@@ -1,10 +1,27 @@
 import type { HistoryEntry } from '../../application/queries/provider-history.js';
 import type { ReplayAt, ReplayedState, ReplayWindow } from '../../application/queries/provider-replay.js';
-import type { ProviderEvent } from '../../domain/provider/events.js';
+import type { ArgumentsRecord, ProviderEvent } from '../../domain/provider/events.js';
 
 type Summaries = { readonly [T in ProviderEvent['type']]: (data: Extract<ProviderEvent, { type: T }>['data']) => string };
 
 const or = (value: string | number | null, fallback = '-'): string => (value === null ? fallback : String(value));
+
+/** How much of a call's recorded arguments a timeline line shows. */
+const SHOWN_ARGUMENTS = 80;
+
+/**
+ * A call's recorded arguments, shortened for one line: ` {"a":1,"b":2}`, or its first characters and `…`
+ * (the whole record is in `history --json`). Nothing when only a digest or nothing was recorded.
+ */
+const shownArguments = (d: ArgumentsRecord): string => {
+  const recorded = d.arguments;
+  if (recorded === undefined) return '';
+  if (recorded.json.length <= SHOWN_ARGUMENTS && !recorded.truncated) return ` ${recorded.json}`;
+  const end = SHOWN_ARGUMENTS - 1;
+  // Never half a surrogate pair.
+  const high = recorded.json.charCodeAt(end - 1);
+  return ` ${recorded.json.slice(0, high >= 0xd800 && high <= 0xdbff ? end - 1 : end)}…`;
+};
 
 /** One readable summary per event type; a new event type does not compile until it has one. */
 const SUMMARIES: Summaries = {
@@ -20,8 +37,8 @@ const SUMMARIES: Summaries = {
   ProviderStopped: (d) => `reason ${d.reason}`,
   ProviderCrashed: (d) => `exit ${or(d.exitCode)}${d.signal ? ` signal ${d.signal}` : ''}, ${d.inFlightCalls} calls in flight`,
   ProviderDegraded: (d) => `after ${d.consecutiveFailures} failures; retry at ${d.retryAt}`,
-  ToolInvoked: (d) => `${d.tool} → ${d.outcome} in ${d.durationMs} ms`,
-  ToolInvocationFailed: (d) => `${d.tool} → ${d.errorCode}: ${d.message}`,
+  ToolInvoked: (d) => `${d.tool}${shownArguments(d)} → ${d.outcome} in ${d.durationMs} ms`,
+  ToolInvocationFailed: (d) => `${d.tool}${shownArguments(d)} → ${d.errorCode}: ${d.message}`,
   HealthCheckFailed: (d) => `${d.consecutiveFailures} in a row: ${d.message}`,
   ProviderRecovered: (d) => (d.after === 'restart' ? `started again after ${d.failures} failures` : `health check passed after ${d.failures} failures`),
   CircuitOpened: (d) => `after ${d.failures} failures (${d.reason}); probe at ${d.probeAt}`,

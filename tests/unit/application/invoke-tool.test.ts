@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InvokeStage, InvokeTool } from '../../../src/application/commands/invoke-tool.js';
+import type { AuditConfig } from '../../../src/application/config.js';
 import type { ToolCallResult } from '../../../src/application/ports/provider-runtime.js';
 import type { ProviderEvent } from '../../../src/domain/provider/events.js';
 import type { ErrorCode } from '../../../src/domain/shared/errors.js';
@@ -287,6 +288,76 @@ describe('invokeTool', () => {
       assert.equal(second?.timeoutMs, 500);
       assert.equal(second?.signal, controller.signal);
       assert.equal(second?.onProgress, onProgress);
+    });
+  });
+
+  describe('records the arguments as audit.record_arguments says', () => {
+    const open = { name: 'login', inputSchema: { type: 'object' } };
+    const secretArgs = { user: 'me', password: 'hunter2', options: { api_key: 'k-1', retries: 2 } };
+    const redacted = '{"user":"me","password":"[REDACTED]","options":{"api_key":"[REDACTED]","retries":2}}';
+    const given = async (audit: AuditConfig) => {
+      const h = await givenHangar({ providers: { vault: {} }, history: { vault: ranOnce([open]) }, audit });
+      h.runtime.tools = [open];
+      return h;
+    };
+    const dataOf = (event: { readonly data: unknown } | undefined) => event?.data as Record<string, unknown> | undefined;
+
+    it('digest (the default): the digest of the arguments as sent, and nothing else', async () => {
+      const h = await given({ recordArguments: 'digest', maxArgumentBytes: 4096 });
+      await h.invoke({ ...call('login', secretArgs), provider: 'vault' });
+      const data = dataOf((await h.newEvents()).at(-1));
+      assert.equal(data?.['argumentsDigest'], `json:${JSON.stringify(secretArgs)}`);
+      assert.equal('arguments' in (data ?? {}), false);
+    });
+
+    it('full: the redacted arguments, their size, and the digest of the redacted JSON (never of the secrets)', async () => {
+      const h = await given({ recordArguments: 'full', maxArgumentBytes: 4096 });
+      await h.invoke({ ...call('login', secretArgs), provider: 'vault' });
+      const data = dataOf((await h.newEvents()).at(-1));
+      assert.deepEqual(data?.['arguments'], { json: redacted, truncated: false, bytes: redacted.length });
+      assert.equal(data?.['argumentsDigest'], `json:${redacted}`);
+      assert.doesNotMatch(JSON.stringify(data), /hunter2|k-1/);
+    });
+
+    it('full: a failed call records them too', async () => {
+      const h = await given({ recordArguments: 'full', maxArgumentBytes: 4096 });
+      const error = await rejection(h.invoke({ ...call('logout', secretArgs), provider: 'vault' }));
+      assert.equal(error.code, 'TOOL_NOT_FOUND');
+      const [event] = await h.newEvents();
+      assert.equal(event?.type, 'ToolInvocationFailed');
+      assert.deepEqual(dataOf(event)?.['arguments'], { json: redacted, truncated: false, bytes: redacted.length });
+    });
+
+    it('full: over max_argument_bytes, the JSON is cut and the cut and the whole size are recorded', async () => {
+      const h = await given({ recordArguments: 'full', maxArgumentBytes: 64 });
+      const args = { text: 'é'.repeat(100), token: 'secret-value' };
+      await h.invoke({ ...call('login', args), provider: 'vault' });
+      const data = dataOf((await h.newEvents()).at(-1));
+      const whole = JSON.stringify({ text: 'é'.repeat(100), token: '[REDACTED]' });
+      const recorded = data?.['arguments'] as { json: string; truncated: boolean; bytes: number };
+      assert.equal(recorded.truncated, true);
+      assert.equal(recorded.bytes, Buffer.byteLength(whole));
+      assert.equal(recorded.json, whole.slice(0, 9 + 27), 'the 9 bytes of {"text":" and 27 two-byte characters would be 63; a 28th would pass 64');
+      assert.equal(data?.['argumentsDigest'], `json:${whole}`, 'the digest covers the whole redacted JSON');
+    });
+
+    it('none: neither the digest nor the arguments', async () => {
+      const h = await given({ recordArguments: 'none', maxArgumentBytes: 4096 });
+      await h.invoke({ ...call('login', secretArgs), provider: 'vault' });
+      const data = dataOf((await h.newEvents()).at(-1));
+      assert.deepEqual(Object.keys(data ?? {}).sort(), ['correlationId', 'durationMs', 'outcome', 'resultSize', 'tool']);
+    });
+
+    it('reads the setting at each call, so a reload applies to the next call', async () => {
+      const audit = { recordArguments: 'digest', maxArgumentBytes: 4096 } as { -readonly [K in keyof AuditConfig]: AuditConfig[K] };
+      const h = await given(audit);
+      await h.invoke({ ...call('login', { a: 1 }), provider: 'vault' });
+      audit.recordArguments = 'full';
+      await h.invoke({ ...call('login', { a: 1 }), provider: 'vault' });
+      const [first, second] = (await h.newEvents()).filter((e) => e.type === 'ToolInvoked').map(dataOf);
+      assert.equal('arguments' in (first ?? {}), false);
+      assert.deepEqual(second?.['arguments'], { json: '{"a":1}', truncated: false, bytes: 7 });
+      assert.equal(first?.['argumentsDigest'], second?.['argumentsDigest'], 'nothing redacted: the same digest in both modes');
     });
   });
 

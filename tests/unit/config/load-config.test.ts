@@ -212,7 +212,37 @@ describe('loadConfig: each kind of problem names its path and line', () => {
   });
 
   it('refuses the spec sections this version does not have as "not available"', () => {
-    only(problems('discovery: { enabled: true }\n'), 'discovery', 1, /^'discovery' is not available in this version of mcp-hangar/);
+    only(
+      problems('discovery: { enabled: true }\n'),
+      'discovery',
+      1,
+      "'discovery' is not available in this version of mcp-hangar (supported top-level keys: event_store, providers, retry, limits, http, expose, audit)",
+    );
+  });
+
+  it('reads the audit section: digest and 4096 bytes by default, none | digest | full, a size from 64 bytes to 1 MiB', () => {
+    assert.deepEqual(ok(loadConfig(writeConfig('providers: {}\n'), {})).audit, { recordArguments: 'digest', maxArgumentBytes: 4096 });
+    assert.deepEqual(ok(loadConfig(writeConfig('audit:\n  record_arguments: full\n  max_argument_bytes: 64\n'), {})).audit, {
+      recordArguments: 'full',
+      maxArgumentBytes: 64,
+    });
+    assert.deepEqual(ok(loadConfig(writeConfig('audit: { record_arguments: none }\n'), {})).audit, { recordArguments: 'none', maxArgumentBytes: 4096 });
+    assert.equal(ok(loadConfig(writeConfig('audit: { max_argument_bytes: 1048576 }\n'), {})).audit.maxArgumentBytes, 1024 * 1024);
+  });
+
+  it('refuses a wrong audit value at its path and line', () => {
+    only(
+      problems('providers: {}\naudit:\n  record_arguments: ful\n'),
+      'audit.record_arguments',
+      3,
+      `invalid record_arguments "ful": expected one of none, digest, full — did you mean 'full'?`,
+    );
+    only(problems('audit:\n  record_arguments: true\n'), 'audit.record_arguments', 2, /^invalid record_arguments true: expected one of none, digest, full$/);
+    only(problems('audit:\n  max_argument_bytes: 10\n'), 'audit.max_argument_bytes', 2, 'expected an integer from 64 to 1048576, got 10');
+    only(problems('audit:\n  max_argument_bytes: 2000000\n'), 'audit.max_argument_bytes', 2, /from 64 to 1048576, got 2000000/);
+    only(problems('audit:\n  max_argument_bytes: 100.5\n'), 'audit.max_argument_bytes', 2, /integer from 64 to 1048576, got 100\.5/);
+    only(problems('audit:\n  max_argument_bytes: lots\n'), 'audit.max_argument_bytes', 2, /got "lots"/);
+    only(problems('audit:\n  record_argument: full\n'), 'audit.record_argument', 2, /^unknown key 'record_argument' — did you mean 'record_arguments'\?/);
   });
 
   it('reads the http section with its defaults, names plain tokens, and checks what it holds', () => {
