@@ -1,0 +1,136 @@
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { FAULTY_SERVER, HANGAR_MAIN, MATH_SERVER, UNLIMITED, connectHangar, errorOf, tempDir, writeConfig } from '../support/hangar-harness.js';
+
+const run = promisify(execFile);
+
+/** Runs the hangar CLI; resolves to its exit code and output (never rejects on a non-zero exit). */
+const cli = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [HANGAR_MAIN, ...args], {
+      env: { ...process.env, MCP_LOG_LEVEL: 'warn' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const error = e as { code: number; stdout: string; stderr: string };
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+};
+
+const faulty = (id: string, settings: string, env = '') => `
+  ${id}:
+    command: [node, ${JSON.stringify(FAULTY_SERVER)}]
+    idle_ttl_s: 0
+${settings}${env ? `    env: { ${env} }\n` : ''}`;
+
+type Event = { type: string; position: number; occurred_at: string; data: Record<string, unknown> };
+
+/**
+ * A store produced by real calls through the built hangar: a provider that answers, crashes mid-call and
+ * times out until its circuit opens (`story`), one whose starts fail until it is degraded (`broken`), and
+ * the math example. Each test reads it with the command line, as an operator would after the fact.
+ */
+describe('audit and replay of a store recorded by real calls', { timeout: 180_000 }, () => {
+  const dir = tempDir('hangar-audit-');
+  let config: string;
+  let store: string;
+  let events: Event[];
+  const at = (type: string, nth = 0): Event => {
+    const found = events.filter((e) => e.type === type)[nth];
+    assert.ok(found, `no ${type} #${nth} in ${events.map((e) => e.type).join(', ')}`);
+    return found;
+  };
+
+  before(async () => {
+    store = join(dir.path, 'data', 'hangar.db');
+    config = writeConfig(
+      dir.path,
+      `event_store: { path: ${JSON.stringify(store)} }
+audit: { record_arguments: full }
+providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_threshold: 2, reset_timeout_s: 60 }\n')}${faulty(
+        'broken',
+        '    max_consecutive_failures: 2\n',
+        'FAULTY_EXIT: "1"',
+      )}
+  math:
+    command: [node, ${JSON.stringify(MATH_SERVER)}]
+`,
+    );
+    const hangar = await connectHangar(config, UNLIMITED);
+    try {
+      const invoke = (provider: string, tool: string, args: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+        hangar.call('registry_invoke', { provider, tool, arguments: args, ...extra });
+      for (let i = 0; i < 5; i++) assert.equal((await invoke('math', 'add', { a: i, b: 1 })).isError, undefined);
+      assert.deepEqual((await invoke('story', 'echo', { text: 'hello', api_key: 'sk-should-not-be-recorded' })).structuredContent, { text: 'hello' });
+      assert.equal(errorOf(await invoke('story', 'crash')).code, 'PROVIDER_CRASHED');
+      // The crash and a timeout are two transport failures in a row: the circuit opens.
+      assert.equal(errorOf(await invoke('story', 'hang', {}, { timeout: 0.2 })).code, 'TIMEOUT');
+      assert.equal(errorOf(await invoke('story', 'echo', { text: 'refused' })).code, 'CIRCUIT_OPEN');
+      for (let i = 0; i < 2; i++) assert.match(errorOf(await invoke('broken', 'echo', { text: 'x' })).code, /PROVIDER_START_FAILED|PROVIDER_DEGRADED/);
+      assert.equal(errorOf(await invoke('broken', 'echo', { text: 'x' })).code, 'PROVIDER_DEGRADED');
+      events = ((await hangar.call('registry_history', { provider: 'story', limit: 1000 })).structuredContent as { events: Event[] }).events;
+    } finally {
+      await hangar.close();
+    }
+  });
+  after(() => dir.remove());
+
+  it('leaves a snapshot of each of its streams at shutdown, so the next boot reads only what came after', () => {
+    const db = new Database(store, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT stream_id AS streamId, max(stream_version) AS version FROM snapshots GROUP BY stream_id ORDER BY stream_id').all();
+      const versions = db.prepare('SELECT stream_id AS streamId, max(stream_version) AS version FROM events GROUP BY stream_id').all() as {
+        streamId: string;
+        version: number;
+      }[];
+      const newest = Object.fromEntries(versions.map((r) => [r.streamId, r.version]));
+      assert.deepEqual(
+        rows,
+        ['provider-broken@1', 'provider-math@1', 'provider-story@1'].map((streamId) => ({ streamId, version: newest[streamId] })),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('history prints the newest events, and replay rebuilds the state at the moment the circuit opened', async () => {
+    const history = await cli('history', 'story', '--limit', '3', '--config', config);
+    assert.equal(history.code, 0, history.stderr);
+    const lines = history.stdout.trim().split('\n').slice(1);
+    assert.equal(lines.length, 3);
+    assert.match(lines[2] ?? '', /ProviderStopped/, 'the newest last');
+
+    const opened = at('CircuitOpened');
+    const replay = await cli('replay', 'story', '--at', String(opened.position), '--config', config);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.match(replay.stdout, /circuit\s+open \(2 failures, probe at /);
+    assert.match(replay.stdout, /3 invocations, 0 tool errors, 2 failed; 2 starts, 1 crashes/);
+    assert.match(replay.stdout, /last error\s+TIMEOUT/);
+
+    const json = JSON.parse((await cli('replay', 'story', '--at', at('ProviderCrashed').occurred_at, '--json', '--config', config)).stdout) as {
+      state: { status: string; counters: { crashes: number }; last_error: { code: string } | null };
+      pruned: unknown;
+    };
+    assert.deepEqual([json.state.status, json.state.counters.crashes, json.pruned], ['dead', 1, null]);
+
+    const window = await cli('replay', 'story', '--from', String(at('ProviderCrashed').position), '--to', String(opened.position), '--config', config);
+    assert.equal(window.code, 0, window.stderr);
+    assert.match(window.stdout, /ProviderCrashed .*\n\s+status: ready → dead/);
+    assert.match(window.stdout, /CircuitOpened .*\n\s+circuit: closed → open/);
+  });
+
+  it('replay shows a degraded provider with its failures and retry time', async () => {
+    const replay = JSON.parse((await cli('replay', 'broken', '--at', new Date().toISOString(), '--json', '--config', config)).stdout) as {
+      state: { status: string; consecutive_failures: number; retry_at: string | null; last_error: { code: string } };
+    };
+    assert.equal(replay.state.status, 'degraded');
+    assert.equal(replay.state.consecutive_failures, 2);
+    assert.ok(replay.state.retry_at !== null);
+    assert.equal(replay.state.last_error.code, 'PROVIDER_START_FAILED');
+  });
+});
