@@ -323,8 +323,9 @@ program
   .option('--at <point>', 'an ISO time, or a global position (a number)')
   .option('--from <point>', 'start of a window (ISO time or position)')
   .option('--to <point>', 'end of a window (ISO time or position)')
+  .option('-n, --limit <count>', 'a window shows at most <count> events (default 1000, at most 10000); it says where to go on', positiveInt)
   .option('--json', 'print the state (or the window) as JSON')
-  .action(async (provider: string, options: { config?: string; json?: boolean; at?: string; from?: string; to?: string }) => {
+  .action(async (provider: string, options: { config?: string; json?: boolean; at?: string; from?: string; to?: string; limit?: number }) => {
     const config = configFrom(options);
     const opened = await storeOf(config);
     const outcome = await replayCommand(opened, provider, {
@@ -332,6 +333,7 @@ program
       at: options.at,
       from: options.from,
       to: options.to,
+      limit: options.limit,
       configured: [...config.providers.keys()],
     });
     await opened.close();

@@ -122,6 +122,11 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
     assert.equal(window.code, 0, window.stderr);
     assert.match(window.stdout, /ProviderCrashed .*\n\s+status: ready → dead/);
     assert.match(window.stdout, /CircuitOpened .*\n\s+circuit: closed → open/);
+
+    const paged = await cli('replay', 'story', '--from', '1', '--to', String(opened.position), '--limit', '2', '--config', config);
+    assert.equal(paged.code, 0, paged.stderr);
+    assert.match(paged.stdout, /— 2 events\n/);
+    assert.match(paged.stdout, /go on from position \d+/);
   });
 
   it('replay shows a degraded provider with its failures and retry time', async () => {

@@ -135,6 +135,7 @@ export interface ReplayOptions {
   readonly at?: string | undefined;
   readonly from?: string | undefined;
   readonly to?: string | undefined;
+  readonly limit?: number | undefined;
   readonly configured?: readonly string[] | undefined;
 }
 
@@ -157,7 +158,7 @@ export const replayCommand = async (records: Records, provider: string, options:
   if (unknown !== null) return { ...unknown, stderr: (unknown.stderr ?? '').replace('mcp-hangar history:', 'mcp-hangar replay:') };
   if (window) {
     const [fromPoint, toPoint] = points.map((p) => p.point as ReplayPoint) as [ReplayPoint, ReplayPoint];
-    const result = await records.replay.window({ provider, from: fromPoint, to: toPoint });
+    const result = await records.replay.window({ provider, from: fromPoint, to: toPoint, limit: options.limit });
     if (options.json) return { stdout: JSON.stringify(replayWindowDto(result), null, 2), exitCode: 0 };
     if (result.steps.length === 0) return { stderr: `no events of provider '${provider}' in that window`, exitCode: 3 };
     return { stdout: formatReplayWindow(result), exitCode: 0 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ReplayPoint } from '../../../application/queries/provider-replay.js';
-import { parseReplayPoint } from '../../../application/queries/provider-replay.js';
+import { DEFAULT_REPLAY_STEPS, MAX_REPLAY_STEPS, parseReplayPoint } from '../../../application/queries/provider-replay.js';
 import { providerId } from '../../../domain/shared/ids.js';
 import { replayAtDto, replayWindowDto } from '../../shared/dto.js';
 import { formatReplayAt, formatReplayWindow } from '../../shared/timeline.js';
@@ -20,6 +20,13 @@ export const registryReplay = defineTool({
       at: point.optional().describe('An ISO time or a global position: the state then'),
       from: point.optional().describe('Start of a window (ISO time or position), with to'),
       to: point.optional().describe('End of a window (ISO time or position), with from'),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_REPLAY_STEPS)
+        .optional()
+        .describe(`A window shows at most this many events (default ${DEFAULT_REPLAY_STEPS}); its answer says where to go on`),
     })
     .strict()
     .superRefine((v, ctx) => {
@@ -41,7 +48,7 @@ export const registryReplay = defineTool({
       if (result.state.lastEvent === null) app.resolve(id); // an id with no events at all is unknown
       return dataResult(formatReplayAt(result), replayAtDto(result));
     }
-    const result = await app.replay.window({ provider: id, from: parse(input.from as string), to: parse(input.to as string) });
+    const result = await app.replay.window({ provider: id, from: parse(input.from as string), to: parse(input.to as string), limit: input.limit });
     if (result.state.lastEvent === null) app.resolve(id);
     return dataResult(formatReplayWindow(result), replayWindowDto(result));
   },
