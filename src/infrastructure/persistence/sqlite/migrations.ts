@@ -22,6 +22,42 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (stream_id, stream_version)
    );
    CREATE INDEX events_by_type ON events (type, position) WHERE type NOT IN ('ToolInvoked', 'ToolInvocationFailed');`,
+  // The read model of tool calls (sqlite-invocations.ts keeps it and says why it is kept in batches, not by
+  // an insert trigger). Its rows are filled here from the events already stored; `read_models` holds the
+  // position up to which the store has read the events into it. A deleted event takes its row with it.
+  `CREATE TABLE invocations (
+     position       INTEGER PRIMARY KEY REFERENCES events (position),
+     provider       TEXT    NOT NULL,
+     instance       TEXT,
+     tool           TEXT,
+     outcome        TEXT,
+     duration_ms    REAL,
+     occurred_at    TEXT    NOT NULL,
+     caller         TEXT,
+     correlation_id TEXT
+   );
+   CREATE INDEX invocations_by_provider ON invocations (provider, occurred_at);
+   CREATE INDEX invocations_by_time ON invocations (occurred_at);
+   CREATE INDEX invocations_by_caller ON invocations (caller, occurred_at) WHERE caller IS NOT NULL;
+   CREATE INDEX invocations_by_correlation ON invocations (correlation_id);
+   CREATE TRIGGER invocations_follow_deletes AFTER DELETE ON events WHEN old.type IN ('ToolInvoked', 'ToolInvocationFailed')
+   BEGIN
+     DELETE FROM invocations WHERE position = old.position;
+   END;
+   CREATE TABLE read_models (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO invocations (position, provider, instance, tool, outcome, duration_ms, occurred_at, caller, correlation_id)
+   SELECT position,
+          CASE instr(substr(stream_id, 10), '@') WHEN 0 THEN substr(stream_id, 10) ELSE substr(stream_id, 10, instr(substr(stream_id, 10), '@') - 1) END,
+          CASE instr(substr(stream_id, 10), '@') WHEN 0 THEN NULL ELSE substr(stream_id, 10 + instr(substr(stream_id, 10), '@')) END,
+          json_extract(data, '$.tool'),
+          CASE type WHEN 'ToolInvoked' THEN json_extract(data, '$.outcome') ELSE lower(json_extract(data, '$.errorCode')) END,
+          json_extract(data, '$.durationMs'),
+          occurred_at,
+          json_extract(metadata, '$.caller'),
+          json_extract(data, '$.correlationId')
+     FROM events
+    WHERE type IN ('ToolInvoked', 'ToolInvocationFailed') AND substr(stream_id, 1, 9) = 'provider-' AND json_valid(data) AND json_valid(metadata);
+   INSERT INTO read_models (name, position) SELECT 'invocations', coalesce(max(position), 0) FROM events;`,
 ];
 
 /** Types left out of `events_by_type`; a query uses the index only when it repeats this exclusion verbatim. */
@@ -29,7 +65,7 @@ export const UNINDEXED_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocatio
 export const UNINDEXED_TYPES_SQL = "type NOT IN ('ToolInvoked', 'ToolInvocationFailed')";
 
 /** The schema version this build writes and reads. */
-const SCHEMA_VERSION = MIGRATIONS.length;
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const userVersion = (db: Database): number => db.pragma('user_version', { simple: true }) as number;
 
@@ -39,13 +75,16 @@ const assertNotNewer = (db: Database, version: number): void => {
   }
 };
 
-/** Brings the file's schema up to date, in one IMMEDIATE transaction so that two processes cannot both migrate. */
-export function migrate(db: Database): void {
+/**
+ * Brings the file's schema up to date (or up to `target`, for tests that make an older store), in one
+ * IMMEDIATE transaction so that two processes cannot both migrate.
+ */
+export function migrate(db: Database, target = SCHEMA_VERSION): void {
   db.transaction(() => {
     const from = userVersion(db);
     assertNotNewer(db, from);
-    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
-    if (from !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let v = from; v < target; v++) db.exec(MIGRATIONS[v] as string);
+    if (from < target) db.pragma(`user_version = ${target}`);
   }).immediate();
 }
 
