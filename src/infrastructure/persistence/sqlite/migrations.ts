@@ -25,6 +25,8 @@ const MIGRATIONS: readonly string[] = [
   // The read model of tool calls (sqlite-invocations.ts keeps it and says why it is kept in batches, not by
   // an insert trigger). Its rows are filled here from the events already stored; `read_models` holds the
   // position up to which the store has read the events into it. A deleted event takes its row with it.
+  // Times are milliseconds since the epoch: a third of the size of the ISO text in the table and in each
+  // index that ends in them.
   `CREATE TABLE invocations (
      position       INTEGER PRIMARY KEY REFERENCES events (position),
      provider       TEXT    NOT NULL,
@@ -32,27 +34,29 @@ const MIGRATIONS: readonly string[] = [
      tool           TEXT,
      outcome        TEXT,
      duration_ms    REAL,
-     occurred_at    TEXT    NOT NULL,
+     occurred_ms    INTEGER NOT NULL,
      caller         TEXT,
      correlation_id TEXT
    );
-   CREATE INDEX invocations_by_provider ON invocations (provider, occurred_at);
-   CREATE INDEX invocations_by_time ON invocations (occurred_at);
-   CREATE INDEX invocations_by_caller ON invocations (caller, occurred_at) WHERE caller IS NOT NULL;
+   CREATE INDEX invocations_by_provider ON invocations (provider, occurred_ms);
+   CREATE INDEX invocations_by_time ON invocations (occurred_ms);
+   CREATE INDEX invocations_by_caller ON invocations (caller, occurred_ms) WHERE caller IS NOT NULL;
    CREATE INDEX invocations_by_correlation ON invocations (correlation_id);
+   CREATE INDEX invocations_by_tool ON invocations (tool, occurred_ms);
+   CREATE INDEX invocations_not_success ON invocations (occurred_ms) WHERE outcome <> 'success';
    CREATE TRIGGER invocations_follow_deletes AFTER DELETE ON events WHEN old.type IN ('ToolInvoked', 'ToolInvocationFailed')
    BEGIN
      DELETE FROM invocations WHERE position = old.position;
    END;
    CREATE TABLE read_models (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
-   INSERT INTO invocations (position, provider, instance, tool, outcome, duration_ms, occurred_at, caller, correlation_id)
+   INSERT INTO invocations (position, provider, instance, tool, outcome, duration_ms, occurred_ms, caller, correlation_id)
    SELECT position,
           CASE instr(substr(stream_id, 10), '@') WHEN 0 THEN substr(stream_id, 10) ELSE substr(stream_id, 10, instr(substr(stream_id, 10), '@') - 1) END,
           CASE instr(substr(stream_id, 10), '@') WHEN 0 THEN NULL ELSE substr(stream_id, 10 + instr(substr(stream_id, 10), '@')) END,
           json_extract(data, '$.tool'),
           CASE type WHEN 'ToolInvoked' THEN json_extract(data, '$.outcome') ELSE lower(json_extract(data, '$.errorCode')) END,
           json_extract(data, '$.durationMs'),
-          occurred_at,
+          coalesce(CAST(round(unixepoch(occurred_at, 'subsec') * 1000) AS INTEGER), 0),
           json_extract(metadata, '$.caller'),
           json_extract(data, '$.correlationId')
      FROM events
