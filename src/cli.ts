@@ -1,4 +1,4 @@
-/** The command line (`serve`, `validate`, `history`, `replay`, `audit verify`); `main.ts` loads it once the heap is sized. */
+/** The command line (`serve`, `validate`, `history`, `replay`, `audit`, `audit verify`); `main.ts` loads it once the heap is sized. */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { isProviderId, type ProviderId } from './domain/shared/ids.js';
 import { launchWarnings } from './infrastructure/config/launch-checks.js';
 import { bundledStorePath, formatProblems, isBundledConfig, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
 import {
+  auditCommand,
   auditVerifyCommand,
   historyCommand,
   historyJson,
@@ -340,9 +341,58 @@ program
     return finish(outcome);
   });
 
-program
+interface AuditCliOptions {
+  config?: string;
+  provider?: string;
+  tool?: string;
+  since?: string;
+  until?: string;
+  outcome?: string;
+  correlationId?: string;
+  caller?: string;
+  before?: number;
+  limit?: number;
+  json?: boolean;
+  csv?: boolean;
+}
+
+// `audit` with filters lists recorded tool calls; `audit verify` checks the hash chain.
+const audit = program
   .command('audit')
-  .description('audit the event store')
+  .description('list recorded tool calls, newest first (every filter optional; they combine); see also `audit verify`')
+  .option(configOption, configHelp)
+  .option('--provider <id>', 'calls to this provider')
+  .option('--tool <name>', 'calls of this tool')
+  .option('--since <time>', 'calls at or after this ISO date or time (UTC unless it names a zone; a date alone is its midnight)')
+  .option('--until <time>', 'calls before this ISO date or time')
+  .option('--outcome <outcome>', 'success, tool_error, failed (any call without a result), or an error code (timeout, provider_crashed, ...)')
+  .option('--correlation-id <id>', 'the calls of one registry call')
+  .option('--caller <name>', 'calls made by this HTTP caller (token name or JWT subject)')
+  .option('--before <position>', 'the next page: the calls listed after this position (a full page names it)', positiveInt)
+  .option('-n, --limit <count>', 'at most <count> calls (default 100, at most 10000)', positiveInt)
+  .option('--json', 'print the calls as one JSON document (as registry_audit returns them)')
+  .option('--csv', 'print the calls as CSV (RFC 4180)')
+  .allowExcessArguments()
+  .action(async (options: AuditCliOptions, command: Command) => {
+    const [word] = command.args;
+    if (word !== undefined) {
+      // Not a subcommand: say so with the closest one, as for an unknown command.
+      const names = command.commands.map((c) => c.name());
+      const suggestion = closestMatch(word, names);
+      return finish({
+        stderr: `mcp-hangar audit: unknown command '${word}'${suggestion ? ` — did you mean '${suggestion}'?` : ''}\naudit commands: ${names.join(', ')}; with none, audit lists recorded tool calls (see mcp-hangar audit --help)`,
+        exitCode: 2,
+      });
+    }
+    const config = configFrom(options);
+    const opened = await storeOf(config);
+    const { config: _config, ...query } = options;
+    const outcome = await auditCommand(opened, { ...query, configured: [...config.providers.keys()] });
+    await opened.close();
+    return finish(outcome);
+  });
+
+audit
   .command('verify')
   .description('check the hash chain over every stored event; exit 1 naming the first altered position')
   .option(configOption, configHelp)

@@ -16,6 +16,7 @@ import type { ArgumentsValidator } from './application/ports/arguments-validator
 import type { Clock, Hasher, IdGenerator, Scheduler } from './application/ports/clock.js';
 import type { EventBus } from './application/ports/event-bus.js';
 import type { EventStore } from './application/ports/event-store.js';
+import type { InvocationAudit } from './application/ports/invocation-audit.js';
 import type { InstanceLease, InstanceLeases } from './application/ports/instance-leases.js';
 import type { Logger } from './application/ports/logger.js';
 import type { ProviderRuntime } from './application/ports/provider-runtime.js';
@@ -24,6 +25,7 @@ import { idleReaper, idleSweepIntervalMs } from './application/process-managers/
 import { ENTRY_SNAPSHOT_VERSION, ProviderCatalog } from './application/projections/provider-catalog.projection.js';
 import { snapshotWriter, type SnapshotWriter } from './application/process-managers/snapshot-writer.js';
 import type { SnapshotStore } from './application/ports/snapshot-store.js';
+import { auditInvocations } from './application/queries/audit-invocations.js';
 import { catalogTools, onCatalogToolsChanged } from './application/queries/catalog-tools.js';
 import { listProviders } from './application/queries/list-providers.js';
 import { providerDetails } from './application/queries/provider-details.js';
@@ -86,7 +88,8 @@ export interface Overrides {
   readonly logger?: Logger;
   /** The runtime for every mode (default: each mode's own runtime). */
   readonly runtime?: ProviderRuntime;
-  readonly store?: EventStore<HangarEvent>;
+  /** The event store, which also answers audit queries (both stores do). */
+  readonly store?: AuditedStore;
   /** Stream snapshots (default: the SQLite store's own; in memory for a store given here). */
   readonly snapshots?: SnapshotStore;
   /** Seats (default: lock files beside a SQLite store; in-process seats for a store given here). */
@@ -102,6 +105,9 @@ export interface Overrides {
   /** Reload whenever the config file changes (debounced). Default false; `serve` turns it on. */
   readonly watchConfig?: boolean;
 }
+
+/** An event store that also keeps the audit read model of tool calls. */
+type AuditedStore = EventStore<HangarEvent> & InvocationAudit;
 
 /** The metrics module, loaded only when metrics are asked for: stdio mode does not pay for prom-client. */
 type MetricsModule = typeof MetricsModuleExports;
@@ -146,7 +152,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * factory, for the instance whose seat this hangar holds. No decorators anywhere; each binding is a
  * factory over the container.
  */
-const buildContainer = (config: HangarConfig, instance: InstanceId, store: EventStore<HangarEvent>, overrides: Overrides): Container => {
+const buildContainer = (config: HangarConfig, instance: InstanceId, store: AuditedStore, overrides: Overrides): Container => {
   const c = new Container({ defaultScope: 'Singleton' });
   const get = <V>(id: interfaces.ServiceIdentifier<V>) => c.get<V>(id);
   c.bind<HangarConfig>(T.Config).toConstantValue(config);
@@ -245,6 +251,7 @@ const buildContainer = (config: HangarConfig, instance: InstanceId, store: Event
       details: providerDetails({ catalog, live, configs, clock: get(T.Clock) }),
       history: providerHistory(store),
       replay: replayProvider(store, get(T.Snapshots)),
+      audit: auditInvocations(store),
       resolve: (provider) => catalog.require(provider).id,
       ids: get(T.Ids),
       catalogTools: catalogTools(catalog),
@@ -282,7 +289,7 @@ const endLeftovers = (logger: Logger): void => {
 const openSeat = async (
   config: HangarConfig,
   seat: InstanceLease,
-  store: EventStore<HangarEvent>,
+  store: AuditedStore,
   leases: InstanceLeases,
   overrides: Overrides,
   metricsModule: MetricsModule | undefined,
@@ -331,7 +338,7 @@ interface Opened {
  * hangars left running, registering the configured providers) and starts the sweeps.
  */
 export const createHangar = async (config: HangarConfig, overrides: Overrides = {}): Promise<Hangar> => {
-  const store = overrides.store ?? openSqliteEventStore(config.eventStore.path, { registry: hangarEventRegistry() });
+  const store: AuditedStore = overrides.store ?? openSqliteEventStore(config.eventStore.path, { registry: hangarEventRegistry() });
   const leases = overrides.leases ?? (overrides.store ? new MemoryInstanceLeases() : FileInstanceLeases.beside(config.eventStore.path));
   // Claim a seat first, so that the container is built for this instance; on any failure give it all back.
   let seat: InstanceLease | undefined;

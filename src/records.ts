@@ -1,4 +1,5 @@
 import type { Records } from './application/application.js';
+import { auditInvocations } from './application/queries/audit-invocations.js';
 import { allProvidersHistory, providerHistory, recordedProviders } from './application/queries/provider-history.js';
 import { replayProvider } from './application/queries/provider-replay.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
@@ -13,6 +14,7 @@ export const openRecords = (path: string): Records => {
   return {
     history: providerHistory(store),
     replay: replayProvider(store, store.snapshots()),
+    audit: auditInvocations(store),
     all: allProvidersHistory(store),
     providers: recordedProviders(store),
     verify: () => store.verifyChain(),

@@ -9,6 +9,7 @@ import type { ChainVerification } from './ports/event-store.js';
 import type { ProviderConnection, ToolCallResult } from './ports/provider-runtime.js';
 import type { LiveChange } from './live-providers.js';
 import type { ExposeConfig, ProviderExposure } from './config.js';
+import type { auditInvocations } from './queries/audit-invocations.js';
 import type { providerDetails } from './queries/provider-details.js';
 import type { allProvidersHistory, providerHistory, recordedProviders } from './queries/provider-history.js';
 import type { replayProvider } from './queries/provider-replay.js';
@@ -41,6 +42,8 @@ export interface Application {
   readonly history: ReturnType<typeof providerHistory>;
   /** A provider's state rebuilt from its events at a moment, or a window of them with what each changed. */
   readonly replay: ReturnType<typeof replayProvider>;
+  /** Recorded tool calls that pass a query's filters, newest first, a page at a time. */
+  readonly audit: ReturnType<typeof auditInvocations>;
   /** The registered provider with this id; throws PROVIDER_NOT_FOUND (with "did you mean") otherwise. */
   readonly resolve: (provider: string) => ProviderId;
   readonly ids: IdGenerator;
@@ -68,6 +71,8 @@ export interface Records {
   readonly history: ReturnType<typeof providerHistory>;
   /** A provider's state rebuilt from its events at a moment, or a window of them with what each changed. */
   readonly replay: ReturnType<typeof replayProvider>;
+  /** Recorded tool calls that pass a query's filters, newest first, a page at a time. */
+  readonly audit: ReturnType<typeof auditInvocations>;
   /** Every provider's events interleaved in global order. */
   readonly all: ReturnType<typeof allProvidersHistory>;
   /** The providers the store has registered at least once. */

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { EventRegistry } from '../../src/infrastructure/persistence/event-registry.js';
 import { hashEventRow } from '../../src/infrastructure/persistence/hash-chain.js';
+import { SCHEMA_VERSION } from '../../src/infrastructure/persistence/sqlite/migrations.js';
 import { openSqliteEventStore, type SqliteEventStoreOptions } from '../../src/infrastructure/persistence/sqlite/sqlite-event-store.js';
 import { StoreUnusable } from '../../src/infrastructure/persistence/sqlite/store-problems.js';
 import { commitsInWal } from '../support/wal-commits.js';
@@ -177,7 +178,7 @@ describe('SqliteEventStore (file)', () => {
       const db = new Database(path, { readonly: true });
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-        assert.equal(db.pragma('user_version', { simple: true }), 3);
+        assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
       } finally {
         db.close();
       }

@@ -44,7 +44,7 @@ const listDirectly = async (command: string[]): Promise<{ client: Client; tools:
   return { client, tools: (await client.listTools()).tools };
 };
 
-const REGISTRY_COUNT = 13;
+const REGISTRY_COUNT = 14;
 const providersYaml = `
 providers:
   math:

@@ -129,8 +129,9 @@ describe('mcp-hangar over HTTP (Streamable HTTP and HTTP+SSE)', { timeout: 120_0
       registry_status: {},
       registry_history: { provider: 'math', limit: 5 },
       registry_replay: { provider: 'math', at: '1' },
+      registry_audit: { provider: 'math', limit: 5 },
     };
-    assert.deepEqual(listed, Object.keys(calls).sort(), 'the same thirteen tools as over stdio');
+    assert.deepEqual(listed, Object.keys(calls).sort(), 'the same fourteen tools as over stdio');
     for (const [name, args] of Object.entries(calls)) {
       const result = await call(client, name, args);
       assert.notEqual(result.isError, true, `${name}: ${JSON.stringify(result.content).slice(0, 300)}`);

@@ -104,11 +104,12 @@ describe('mcp-hangar over stdio with real providers', { timeout: 120_000 }, () =
     const { tools } = await hangar.client.listTools();
     // The registry tools come first; the providers' own tools (those known so far) follow them (direct-tools.e2e.test.ts).
     const names = tools
-      .slice(0, 13)
+      .slice(0, 14)
       .map((t) => t.name)
       .sort();
-    assert.ok(tools.slice(13).every((t) => t.name.includes('__')));
+    assert.ok(tools.slice(14).every((t) => t.name.includes('__')));
     assert.deepEqual(names, [
+      'registry_audit',
       'registry_details',
       'registry_health',
       'registry_history',

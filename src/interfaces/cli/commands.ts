@@ -1,11 +1,15 @@
 import type { Records } from '../../application/application.js';
 import type { HangarConfig } from '../../application/config.js';
 import { providerNotFound } from '../../application/errors.js';
+import type { InvocationPage } from '../../application/ports/invocation-audit.js';
+import { auditFilter, type AuditQuery } from '../../application/queries/audit-invocations.js';
+import { isDomainError } from '../../domain/shared/errors.js';
 import type { HistoryEntry, ProvidersHistoryEntry } from '../../application/queries/provider-history.js';
 import { PROVIDER_EVENT_TYPES } from '../../domain/provider/events.js';
 import { isProviderId } from '../../domain/shared/ids.js';
 import type { ReplayPoint } from '../../application/queries/provider-replay.js';
 import { parseReplayPoint } from '../../application/queries/provider-replay.js';
+import { auditPageDto, formatInvocations, invocationsCsv } from '../shared/audit.js';
 import { historyEntryDto, replayAtDto, replayWindowDto } from '../shared/dto.js';
 import { formatReplayAt, formatReplayWindow, formatTimeline, summarise } from '../shared/timeline.js';
 
@@ -89,12 +93,12 @@ export const historyUsage = (provider: string | undefined, all: boolean): CliOut
  * An unknown provider (in neither the config nor the store): "did you mean" the closest, and the known
  * ones (exit 2); null when the provider is known.
  */
-export const unknownProvider = async (records: Records, provider: string, configured: readonly string[]): Promise<CliOutcome | null> => {
+export const unknownProvider = async (records: Records, provider: string, configured: readonly string[], command = 'history'): Promise<CliOutcome | null> => {
   if (configured.includes(provider)) return null;
   const known = [...new Set([...configured, ...(await records.providers())])].sort();
   if (known.includes(provider)) return null;
   const listed = known.length === 0 ? 'no provider is configured or recorded' : `known providers: ${known.join(', ')}`;
-  return { stderr: `mcp-hangar history: ${providerNotFound(provider, known).message}\n${listed}`, exitCode: 2 };
+  return { stderr: `mcp-hangar ${command}: ${providerNotFound(provider, known).message}\n${listed}`, exitCode: 2 };
 };
 
 /**
@@ -167,4 +171,47 @@ export const replayCommand = async (records: Records, provider: string, options:
   if (options.json) return { stdout: JSON.stringify(replayAtDto(result), null, 2), exitCode: 0 };
   if (result.state.lastEvent === null) return { stderr: `no events recorded for provider '${provider}' by then`, exitCode: 3 };
   return { stdout: formatReplayAt(result), exitCode: 0 };
+};
+
+export interface AuditOptions extends AuditQuery {
+  readonly json?: boolean | undefined;
+  readonly csv?: boolean | undefined;
+  /** The providers of the config: known even before they have records. */
+  readonly configured?: readonly string[] | undefined;
+}
+
+const auditUsageError = (message: string): CliOutcome => ({ stderr: `mcp-hangar audit: ${message}`, exitCode: 2 });
+
+/**
+ * `mcp-hangar audit [filters] [--json | --csv]`: recorded tool calls, newest first, as an aligned table, one
+ * JSON document (the `registry_audit` tool's structuredContent), or CSV. A bad filter value or an unknown
+ * provider exits 2; no matching call exits 3 in text (an empty list or a header line, exit 0, in JSON or CSV).
+ * A full page says on stderr how to ask for the next one.
+ */
+export const auditCommand = async (records: Records, options: AuditOptions): Promise<CliOutcome> => {
+  if (options.json && options.csv) return auditUsageError('give --json or --csv, not both');
+  const { json: _json, csv: _csv, configured, ...query } = options;
+  try {
+    auditFilter(query); // every value checked before the store is read
+  } catch (error) {
+    if (isDomainError(error)) return auditUsageError(error.message);
+    throw error;
+  }
+  if (query.provider !== undefined) {
+    const unknown = await unknownProvider(records, query.provider, configured ?? [], 'audit');
+    if (unknown !== null) return unknown;
+  }
+  let page: InvocationPage;
+  try {
+    page = await records.audit(query);
+  } catch (error) {
+    if (isDomainError(error) && error.code === 'INVALID_ARGUMENTS') return auditUsageError(error.message);
+    throw error;
+  }
+  if (options.json) return { stdout: JSON.stringify(auditPageDto(page), null, 2), exitCode: 0 };
+  const more = page.nextBefore === null ? {} : { stderr: `more calls match: add --before ${page.nextBefore} for the next page` };
+  // finish() ends the output with "\n": the CSV's last record keeps its CRLF.
+  if (options.csv) return { stdout: invocationsCsv(page).slice(0, -1), ...more, exitCode: 0 };
+  if (page.invocations.length === 0) return { stderr: 'no recorded tool calls match', exitCode: 3 };
+  return { stdout: formatInvocations(page), ...more, exitCode: 0 };
 };

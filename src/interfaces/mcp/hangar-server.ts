@@ -14,6 +14,7 @@ import { indexOnce, SEARCH_TOOL, searchListing } from './search-surface.js';
 import type { ToolSearchIndex } from './tool-search.js';
 import type { RegistryTool, ToolContext } from './registry-tool.js';
 import { identityOf, serveToolCallLane, type LaneHandle, type RegistryCall } from './tool-call-lane.js';
+import { registryAudit } from './tools/audit.tool.js';
 import { registryDetails } from './tools/details.tool.js';
 import { registryHistory } from './tools/history.tool.js';
 import { registryReplay } from './tools/replay.tool.js';
@@ -42,6 +43,7 @@ const REGISTRY_TOOLS: readonly RegistryTool[] = [
   registryStatus,
   registryHistory,
   registryReplay,
+  registryAudit,
 ] as unknown as readonly RegistryTool[];
 
 const INSTRUCTIONS =

@@ -9,10 +9,19 @@ import {
   type ReadStreamOptions,
   type StoredEvent,
 } from '../../../application/ports/event-store.js';
+import {
+  UnknownInvocationCursor,
+  type InvocationAudit,
+  type InvocationFilter,
+  type InvocationPage,
+  type InvocationRecord,
+} from '../../../application/ports/invocation-audit.js';
+import { parseStreamId } from '../../../domain/shared/streams.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { ChainVerifier, EMPTY_HEAD, linkRows, type EventRow } from '../hash-chain.js';
+import { INVOCATION_TYPES, invocationRecord, matchesInvocation, newestFirst, outcomeOf, recordedArguments } from '../invocation-records.js';
 
 /** The rows of an in-memory store, as the SQLite store would hold them (JSON text, hashes). */
 export class InMemoryEventLog {
@@ -41,7 +50,7 @@ export interface InMemoryEventStoreOptions<E extends DomainEvent> {
  * made in, and keeps the same batch rule: once an append to a stream has failed, the later appends to that
  * stream in the same turn fail with ConcurrencyError, unless their expected version is `any`.
  */
-export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> {
+export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E>, InvocationAudit {
   /** The stored rows (shared with any store opened over the same log). */
   readonly log: InMemoryEventLog;
   private readonly registry: EventRegistry<E>;
@@ -156,6 +165,24 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
     return this.log.rows.at(-1)?.position ?? 0;
   }
 
+  /** Recorded tool calls, newest first: a scan of every row (the SQLite store keeps a read model instead). */
+  async invocations(filter: InvocationFilter): Promise<InvocationPage> {
+    this.assertOpen();
+    const all: InvocationRecord[] = [];
+    for (const row of this.log.rows) {
+      const record = invocationOf(row);
+      if (record !== null) all.push(record);
+    }
+    let cursor: InvocationRecord | undefined;
+    if (filter.before !== undefined) {
+      cursor = all.find((record) => record.position === filter.before);
+      if (cursor === undefined) throw new UnknownInvocationCursor(filter.before);
+    }
+    const matching = all.filter((record) => matchesInvocation(record, filter, cursor)).sort(newestFirst);
+    const page = matching.slice(0, filter.limit);
+    return { invocations: page, nextBefore: matching.length > filter.limit ? (page[page.length - 1] as InvocationRecord).position : null };
+  }
+
   async verifyChain(): Promise<ChainVerification> {
     this.assertOpen();
     const verifier = new ChainVerifier();
@@ -187,3 +214,26 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E> 
     if (this.closed) throw new Error('event store is closed');
   }
 }
+
+/** The recorded call a row holds, or null when it holds none (another type, not a provider stream). */
+const invocationOf = (row: EventRow): InvocationRecord | null => {
+  if (!INVOCATION_TYPES.includes(row.type)) return null;
+  const stream = parseStreamId(row.streamId);
+  if (stream?.kind !== 'provider') return null;
+  const data = JSON.parse(row.data) as Record<string, unknown>;
+  const metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+  return invocationRecord(
+    {
+      position: row.position,
+      provider: stream.provider,
+      instance: stream.instance,
+      tool: data['tool'],
+      outcome: outcomeOf(row.type, data),
+      durationMs: data['durationMs'],
+      occurredAt: row.occurredAt,
+      caller: metadata['caller'],
+      correlationId: data['correlationId'],
+    },
+    { arguments: recordedArguments(data['arguments']), argumentsDigest: typeof data['argumentsDigest'] === 'string' ? data['argumentsDigest'] : null },
+  );
+};

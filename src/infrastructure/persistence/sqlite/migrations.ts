@@ -33,6 +33,46 @@ const MIGRATIONS: readonly string[] = [
      data           TEXT    NOT NULL,
      PRIMARY KEY (stream_id, version, stream_version)
    );`,
+  // The read model of tool calls (sqlite-invocations.ts keeps it and says why it is kept in batches, not by
+  // an insert trigger). Its rows are filled here from the events already stored; `read_models` holds the
+  // position up to which the store has read the events into it. A deleted event takes its row with it.
+  // Times are milliseconds since the epoch: a third of the size of the ISO text in the table and in each
+  // index that ends in them.
+  `CREATE TABLE invocations (
+     position       INTEGER PRIMARY KEY REFERENCES events (position),
+     provider       TEXT    NOT NULL,
+     instance       TEXT,
+     tool           TEXT,
+     outcome        TEXT,
+     duration_ms    REAL,
+     occurred_ms    INTEGER NOT NULL,
+     caller         TEXT,
+     correlation_id TEXT
+   );
+   CREATE INDEX invocations_by_provider ON invocations (provider, occurred_ms);
+   CREATE INDEX invocations_by_time ON invocations (occurred_ms);
+   CREATE INDEX invocations_by_caller ON invocations (caller, occurred_ms) WHERE caller IS NOT NULL;
+   CREATE INDEX invocations_by_correlation ON invocations (correlation_id);
+   CREATE INDEX invocations_by_tool ON invocations (tool, occurred_ms);
+   CREATE INDEX invocations_not_success ON invocations (occurred_ms) WHERE outcome <> 'success';
+   CREATE TRIGGER invocations_follow_deletes AFTER DELETE ON events WHEN old.type IN ('ToolInvoked', 'ToolInvocationFailed')
+   BEGIN
+     DELETE FROM invocations WHERE position = old.position;
+   END;
+   CREATE TABLE read_models (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO invocations (position, provider, instance, tool, outcome, duration_ms, occurred_ms, caller, correlation_id)
+   SELECT position,
+          CASE instr(substr(stream_id, 10), '@') WHEN 0 THEN substr(stream_id, 10) ELSE substr(stream_id, 10, instr(substr(stream_id, 10), '@') - 1) END,
+          CASE instr(substr(stream_id, 10), '@') WHEN 0 THEN NULL ELSE substr(stream_id, 10 + instr(substr(stream_id, 10), '@')) END,
+          json_extract(data, '$.tool'),
+          CASE type WHEN 'ToolInvoked' THEN json_extract(data, '$.outcome') ELSE lower(json_extract(data, '$.errorCode')) END,
+          json_extract(data, '$.durationMs'),
+          coalesce(CAST(round(unixepoch(occurred_at, 'subsec') * 1000) AS INTEGER), 0),
+          json_extract(metadata, '$.caller'),
+          json_extract(data, '$.correlationId')
+     FROM events
+    WHERE type IN ('ToolInvoked', 'ToolInvocationFailed') AND substr(stream_id, 1, 9) = 'provider-' AND json_valid(data) AND json_valid(metadata);
+   INSERT INTO read_models (name, position) SELECT 'invocations', coalesce(max(position), 0) FROM events;`,
   // Retention (see retention.ts): a prune deletes per-call events that an export holds. `chain_links` keeps,
   // for each kept row whose predecessor was pruned, the hash that row links to, so the chain of what
   // remains still verifies; `prunes` records each prune and where its export went.
@@ -57,7 +97,7 @@ export const UNINDEXED_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocatio
 export const UNINDEXED_TYPES_SQL = "type NOT IN ('ToolInvoked', 'ToolInvocationFailed')";
 
 /** The schema version this build writes and reads. */
-const SCHEMA_VERSION = MIGRATIONS.length;
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 const userVersion = (db: Database): number => db.pragma('user_version', { simple: true }) as number;
 
@@ -67,13 +107,16 @@ const assertNotNewer = (db: Database, version: number): void => {
   }
 };
 
-/** Brings the file's schema up to date, in one IMMEDIATE transaction so that two processes cannot both migrate. */
-export function migrate(db: Database): void {
+/**
+ * Brings the file's schema up to date (or up to `target`, for tests that make an older store), in one
+ * IMMEDIATE transaction so that two processes cannot both migrate.
+ */
+export function migrate(db: Database, target = SCHEMA_VERSION): void {
   db.transaction(() => {
     const from = userVersion(db);
     assertNotNewer(db, from);
-    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
-    if (from !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let v = from; v < target; v++) db.exec(MIGRATIONS[v] as string);
+    if (from < target) db.pragma(`user_version = ${target}`);
   }).immediate();
 }
 

@@ -13,6 +13,7 @@ import {
   type ReadStreamOptions,
   type StoredEvent,
 } from '../../../application/ports/event-store.js';
+import type { InvocationAudit, InvocationFilter, InvocationPage } from '../../../application/ports/invocation-audit.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
@@ -21,6 +22,7 @@ import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL
 import type { SnapshotStore } from '../../../application/ports/snapshot-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
 import { pruneCalls, readPrunes, type PruneRequest } from './retention.js';
+import { SqliteInvocations } from './sqlite-invocations.js';
 import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
@@ -50,6 +52,13 @@ const CHECKPOINTER_AFTER_APPENDS = 256;
 // the WAL grows until the writer's own autocheckpoint, kept as a backstop at 16384 pages (64 MB), restarts it.
 const BACKSTOP_CHECKPOINT_PAGES = 16384;
 const CHECKPOINT_INTERVAL_MS = 100;
+// The audit read model (`invocations`) is read from the events in batches off the latency path: a batch
+// starts in the turn after this many events were committed, or after the idle delay for fewer; one batch
+// (one transaction) reads at most CATCH_UP_SLICE events, so that it holds the thread for about a millisecond
+// or two, and the next slice runs in a later turn, after whatever calls came meanwhile.
+const CATCH_UP_AFTER_EVENTS = 256;
+const CATCH_UP_IDLE_MS = 500;
+const CATCH_UP_SLICE = 512;
 
 const COLUMNS =
   'position, stream_id AS streamId, stream_version AS streamVersion, type, schema_version AS schemaVersion, data, metadata, occurred_at AS occurredAt, hash';
@@ -116,7 +125,7 @@ interface WriterCache {
  *   rejects with the same error.
  * - Reads run at once and see only committed data: not the appends still waiting for their batch.
  */
-export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
+export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, InvocationAudit {
   private readonly db: Database.Database;
   private readonly registry: EventRegistry<E>;
   private readonly readonly: boolean;
@@ -136,6 +145,12 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   private lazyCheckpointerPath: string | undefined;
   private appendsSinceOpen = 0;
   private snapshotStore: SqliteSnapshotStore | undefined;
+  /** The audit read model kept in this file. */
+  private readonly model: SqliteInvocations;
+  /** Events this connection committed since the read model last caught up (an estimate: others write too). */
+  private eventsBehind = 0;
+  private catchUpTimer: ReturnType<typeof setTimeout> | undefined;
+  private catchUpSoon = false;
 
   /** Opens (and for writing, creates and migrates) the store at `path`; the parent folder must exist. */
   constructor(path: string, options: SqliteEventStoreOptions<E>) {
@@ -169,6 +184,9 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       'INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.batchTx = this.db.transaction((batch: readonly PendingAppend[]) => this.commitLocked(batch));
+    this.model = new SqliteInvocations(this.db);
+    // What a hangar that ended without closing left unread, the first batch reads.
+    if (!this.readonly) this.requestCatchUp(0);
   }
 
   /**
@@ -276,6 +294,24 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     });
   }
 
+  /** Recorded tool calls, newest first, from the `invocations` read model (and the events it has not read yet). */
+  async invocations(filter: InvocationFilter): Promise<InvocationPage> {
+    this.assertOpen();
+    return this.reading(() => this.model.page(filter));
+  }
+
+  /**
+   * Reads every event the audit read model has not read yet into it now (the store does this by itself in
+   * batches; tests and benchmarks call it to measure or to see the table filled). Returns the events read.
+   */
+  catchUpInvocations(): number {
+    this.assertOpen();
+    let covered = 0;
+    for (let slice = this.model.catchUp(CATCH_UP_SLICE); slice > 0; slice = this.model.catchUp(CATCH_UP_SLICE)) covered += slice;
+    this.eventsBehind = 0;
+    return covered;
+  }
+
   async verifyChain(): Promise<ChainVerification> {
     this.assertOpen();
     return this.reading(() => {
@@ -297,6 +333,14 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
   async close(): Promise<void> {
     this.closing = true;
     if (this.db.open) this.flush();
+    clearTimeout(this.catchUpTimer);
+    if (this.db.open && !this.readonly) {
+      try {
+        this.catchUpInvocations(); // a cleanly closed store leaves its read model complete
+      } catch {
+        // Left for the next writer; queries read the unread events meanwhile.
+      }
+    }
     const checkpointer = this.checkpointer;
     this.checkpointer = undefined;
     if (checkpointer !== undefined) {
@@ -335,6 +379,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       committed++;
       append.resolve(outcome.rows.map((row, j) => appendedEvent(row, append.events[j] as DomainEvent, append.encoded.metadata)));
     });
+    this.requestCatchUp(result.outcomes.reduce((events, outcome) => events + ('rows' in outcome ? outcome.rows.length : 0), 0));
     if (this.lazyCheckpointerPath !== undefined && (this.appendsSinceOpen += committed) >= CHECKPOINTER_AFTER_APPENDS) {
       this.startCheckpointer(this.lazyCheckpointerPath);
       this.lazyCheckpointerPath = undefined;
@@ -434,6 +479,45 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     const code = (error as { code?: unknown } | null)?.code;
     return typeof code === 'string' && code.startsWith('SQLITE_') ? storeUnusable(this.db.name, error) : error;
   }
+
+  /**
+   * Schedules the read model's next batch once `events` more were committed: in the next turn when enough
+   * are waiting, else after the idle delay. Never in the turn of a commit: the answers of its calls go first.
+   */
+  private requestCatchUp(events: number): void {
+    this.eventsBehind += events;
+    if (this.catchUpSoon) return;
+    if (this.eventsBehind >= CATCH_UP_AFTER_EVENTS) {
+      this.catchUpSoon = true;
+      clearTimeout(this.catchUpTimer);
+      this.catchUpTimer = undefined;
+      setImmediate(this.catchUp);
+    } else if (this.catchUpTimer === undefined) {
+      this.catchUpTimer = setTimeout(this.catchUp, CATCH_UP_IDLE_MS);
+      this.catchUpTimer.unref();
+    }
+  }
+
+  /** One batch of the read model; another follows in a later turn while events are left. */
+  private readonly catchUp = (): void => {
+    this.catchUpSoon = false;
+    this.catchUpTimer = undefined;
+    if (!this.db.open || this.closing) return;
+    let covered: number;
+    try {
+      covered = this.model.catchUp(CATCH_UP_SLICE);
+    } catch {
+      // SQLITE_BUSY past the timeout, a full disk: the next commit asks again; queries read the unread events meanwhile.
+      return;
+    }
+    if (covered < CATCH_UP_SLICE) {
+      this.eventsBehind = 0; // it read up to the last event
+      return;
+    }
+    this.eventsBehind = Math.max(0, this.eventsBehind - covered);
+    this.catchUpSoon = true;
+    setImmediate(this.catchUp);
+  };
 
   /** Runs after a flush, outside any append's promise: a worker that cannot start leaves SQLite's autocheckpoint in charge. */
   private startCheckpointer(path: string): void {
