@@ -7,6 +7,7 @@ import { benchBookkeeping } from './bookkeeping.bench.js';
 import { benchHttp } from './http.bench.js';
 import { benchEventStore } from './event-store.bench.js';
 import { benchFrontDoor } from './front-door.bench.js';
+import { benchHistory, type HistoryFigures } from './history.bench.js';
 import {
   BYTE_RELAY,
   HANGAR_MAIN,
@@ -314,7 +315,13 @@ const frontDoor = async () => {
   row(`registry_search_tools p50, ${f.providers * f.toolsEach} tools (ms)`, '', f.searchP50, '', '');
 };
 
-// BENCH_ONLY=warm,cold,http,boot,boot500,store,bookkeeping,frontdoor runs a subset.
+/** Recorded invocations in the history section's store (HISTORY_BENCH_EVENTS; 100000 for a quick run). */
+const HISTORY_INVOCATIONS = Number(process.env['HISTORY_BENCH_EVENTS'] ?? 1_000_000);
+const HISTORY_ROUNDS = Number(process.env['HISTORY_BENCH_ROUNDS'] ?? 3);
+
+// BENCH_ONLY=warm,cold,http,boot,boot500,store,bookkeeping,frontdoor runs a subset. The history section
+// (a store of a million invocations, built once and cached, then several boots on it) runs only when named:
+// BENCH_ONLY=history, or added to a list.
 const only = new Set((process.env['BENCH_ONLY'] ?? 'warm,cold,http,boot,boot500,store,bookkeeping,frontdoor').split(','));
 if (only.has('warm')) await warmCalls();
 if (only.has('cold')) await coldStart();
@@ -324,11 +331,27 @@ if (only.has('boot500')) await boot500();
 if (only.has('store')) await store();
 if (only.has('bookkeeping')) await bookkeeping();
 if (only.has('frontdoor')) await frontDoor();
+const history: HistoryFigures | undefined = only.has('history') ? await benchHistory(HISTORY_INVOCATIONS, HISTORY_ROUNDS) : undefined;
 
-const header = ['measure', 'direct (baseline)', 'through hangar', 'ratio', 'target'];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
-process.stdout.write(
-  `node ${process.version}, ${WARM_RUNS} runs of ${WARM_CALLS} warm calls (ranges are over the runs), ${ROUNDS} rounds of cold starts and boots (median (min–max))\n`,
-);
+/** Writes a table: a header, a rule, the rows, each column as wide as its widest cell. */
+const table = (header: string[], cells: string[][]) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${cells.map(line).join('\n')}\n`);
+};
+if (rows.length > 0) {
+  table(['measure', 'direct (baseline)', 'through hangar', 'ratio', 'target'], rows);
+  process.stdout.write(
+    `node ${process.version}, ${WARM_RUNS} runs of ${WARM_CALLS} warm calls (ranges are over the runs), ${ROUNDS} rounds of cold starts and boots (median (min–max))\n`,
+  );
+}
+if (history !== undefined) {
+  process.stdout.write(`\nhistory at scale: ${history.invocations.toLocaleString('en')} recorded invocations over 10 providers\n`);
+  table(
+    ['measure', 'baseline (no history)', 'figure', 'ratio', 'target', 'verdict'],
+    history.rows.map((r) => [r.measure, r.baseline, r.figure, r.ratio, r.target, r.verdict]),
+  );
+  process.stdout.write(
+    `${history.notes.join('\n')}\nnode ${process.version}, ${HISTORY_ROUNDS} boots and ${HISTORY_ROUNDS} runs of each command (median (min–max))\n`,
+  );
+}
