@@ -1,9 +1,9 @@
-import type { ChainVerification } from '../../application/ports/event-store.js';
+import type { ChainHead, ChainVerification } from '../../application/ports/event-store.js';
 import type { DomainEvent } from '../../domain/shared/event.js';
 import { sha256Hex } from '../system/sha256.js';
 
 /** The previous hash the first row of a store links to. */
-const GENESIS_HASH = '0'.repeat(64);
+export const GENESIS_HASH = '0'.repeat(64);
 
 /** One event as persisted: data and metadata are JSON text, hashed exactly as stored. */
 export interface EventRow {
@@ -19,10 +19,7 @@ export interface EventRow {
 }
 
 /** The last row of the chain: where the next row links. */
-export interface ChainHead {
-  readonly position: number;
-  readonly hash: string;
-}
+export type { ChainHead };
 
 /** The head of an empty store. */
 export const EMPTY_HEAD: ChainHead = { position: 0, hash: GENESIS_HASH };
@@ -99,12 +96,18 @@ export function linkRows<E extends DomainEvent>(
 /**
  * Checks rows handed to it in position order and remembers the first break: a gap in positions (a deleted
  * row), or a hash that does not match the row's content and its predecessor's hash (an altered row or hash).
+ * It starts at the genesis, or after `from`, a row taken as it is (an anchor, or the row after an accepted break).
  */
 export class ChainVerifier {
-  private position = 0;
-  private hash = GENESIS_HASH;
+  private position: number;
+  private hash: string;
   private count = 0;
-  private broken: { position: number; reason: string } | undefined;
+  private broken: { position: number; reason: string; resumeAt?: ChainHead } | undefined;
+
+  constructor(from: ChainHead = EMPTY_HEAD) {
+    this.position = from.position;
+    this.hash = from.hash;
+  }
 
   /** Checks the next row; false once the chain is broken (stop feeding it). */
   next(row: EventRow): boolean {
@@ -130,9 +133,11 @@ export class ChainVerifier {
     if (this.broken !== undefined) return false;
     const expected = this.position + 1;
     if (typeof position !== 'number') return this.fail(expected, 'row has a mistyped position');
+    // Where to go on from, past this row's break, once the break is accepted: the row as it is stored.
+    const resumeAt = typeof hash === 'string' ? { position, hash } : undefined;
     if (position > expected) {
       const missing = position - 1 === expected ? `row ${expected} is` : `rows ${expected}..${position - 1} are`;
-      return this.fail(expected, `${missing} missing (deleted)`);
+      return this.fail(expected, `${missing} missing (deleted)`, resumeAt);
     }
     if (position < expected) return this.fail(position, `position out of order after ${this.position}`);
     if (
@@ -145,10 +150,10 @@ export class ChainVerifier {
       typeof occurredAt !== 'string' ||
       typeof hash !== 'string'
     ) {
-      return this.fail(position, 'row has a missing or mistyped column');
+      return this.fail(position, 'row has a missing or mistyped column', resumeAt);
     }
     if (hashFields(this.hash, position, streamId, streamVersion, type, schemaVersion, occurredAt, metadata, data) !== hash) {
-      return this.fail(position, 'hash does not match the row content and the previous hash (row or hash altered)');
+      return this.fail(position, 'hash does not match the row content and the previous hash (row or hash altered)', resumeAt);
     }
     this.position = position;
     this.hash = hash;
@@ -156,8 +161,8 @@ export class ChainVerifier {
     return true;
   }
 
-  private fail(position: number, reason: string): false {
-    this.broken ??= { position, reason };
+  private fail(position: number, reason: string, resumeAt?: ChainHead): false {
+    this.broken ??= resumeAt === undefined ? { position, reason } : { position, reason, resumeAt };
     return false;
   }
 
@@ -165,4 +170,52 @@ export class ChainVerifier {
   result(): ChainVerification {
     return this.broken === undefined ? { ok: true, count: this.count } : { ok: false, count: this.count, ...this.broken };
   }
+
+  /** The last row verified (or the row it started after): where the chain stands. */
+  head(): ChainHead {
+    return { position: this.position, hash: this.hash };
+  }
+}
+
+/** Short form of a hash for messages: its first 12 hex digits. */
+export const shortHash = (hash: string): string => (hash.length > 12 ? `${hash.slice(0, 12)}…` : hash);
+
+/**
+ * Verifies rows (arrays of columns in EventRow order, in position order) from the genesis, or from `from`:
+ * then the first row must be the one at `from.position`, holding `from.hash` (see EventStore.verifyChain);
+ * `rows` must start at `from.position` (the rows before it are not read). `lastPosition` names where the
+ * store ends when the anchored row is past it.
+ */
+export function verifyColumns(rows: Iterable<readonly unknown[]>, from: ChainHead | undefined, lastPosition: () => number): ChainVerification {
+  if (from === undefined || (from.position === 0 && from.hash === GENESIS_HASH)) {
+    const verifier = new ChainVerifier();
+    for (const row of rows) if (!verifier.nextColumns(row)) break;
+    return verifier.result();
+  }
+  const broken = (reason: string): ChainVerification => ({ ok: false, count: 0, position: from.position, reason });
+  if (from.position === 0) return broken(`position 0 is the start of the chain, whose hash is ${shortHash(GENESIS_HASH)}, not ${shortHash(from.hash)}`);
+  const verifier = new ChainVerifier(from);
+  let first = true;
+  for (const row of rows) {
+    if (first) {
+      first = false;
+      if (row[0] !== from.position) return broken(`row ${from.position} is missing (deleted)`);
+      if (row[8] !== from.hash) {
+        return broken(
+          `row ${from.position} holds the hash ${typeof row[8] === 'string' ? shortHash(row[8]) : 'of no text'}, not ${shortHash(from.hash)} (replaced)`,
+        );
+      }
+      continue;
+    }
+    if (!verifier.nextColumns(row)) break;
+  }
+  if (first) {
+    const last = lastPosition();
+    return broken(
+      last === 0
+        ? `row ${from.position} is missing: the store is empty (every event was removed)`
+        : `row ${from.position} is missing: the store ends at position ${last} (its newest events were removed)`,
+    );
+  }
+  return verifier.result();
 }

@@ -56,7 +56,8 @@ const observed = (store: EventStore<HangarEvent>) => {
     },
     readAll: (options) => store.readAll(options),
     lastPosition: () => store.lastPosition(),
-    verifyChain: () => store.verifyChain(),
+    verifyChain: (from) => store.verifyChain(from),
+    hashAt: (position) => store.hashAt(position),
     close: () => store.close(),
   };
   return { store: wrapped, seen };
@@ -163,7 +164,8 @@ describe('CommandHandler', () => {
       readStream: (streamId, options) => memory.readStream(streamId, options),
       readAll: (options) => memory.readAll(options),
       lastPosition: () => memory.lastPosition(),
-      verifyChain: () => memory.verifyChain(),
+      verifyChain: (from) => memory.verifyChain(from),
+      hashAt: (position) => memory.hashAt(position),
       close: () => memory.close(),
     });
     const providers = providerCommands(one, deps(store));
@@ -266,7 +268,8 @@ describe('CommandHandler', () => {
       readStream: (streamId, options) => memory.readStream(streamId, options),
       readAll: (options) => memory.readAll(options),
       lastPosition: () => memory.lastPosition(),
-      verifyChain: () => memory.verifyChain(),
+      verifyChain: (from) => memory.verifyChain(from),
+      hashAt: (position) => memory.hashAt(position),
       close: () => memory.close(),
     };
     const providers = providerCommands(one, deps(contested));

@@ -224,7 +224,8 @@ describe('ProviderCatalog', () => {
           return events;
         },
         lastPosition: () => given.store.lastPosition(),
-        verifyChain: () => given.store.verifyChain(),
+        verifyChain: (from) => given.store.verifyChain(from),
+        hashAt: (position) => given.store.hashAt(position),
         close: () => given.store.close(),
       };
       const catalog = new ProviderCatalog(one);

@@ -15,7 +15,7 @@ import {
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
-import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
+import { EMPTY_HEAD, linkRows, verifyColumns, type ChainHead, type EventRow } from '../hash-chain.js';
 import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
 import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
@@ -233,15 +233,41 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
     });
   }
 
-  async verifyChain(): Promise<ChainVerification> {
+  async verifyChain(from?: ChainHead): Promise<ChainVerification> {
     this.assertOpen();
     return this.reading(() => {
-      const verifier = new ChainVerifier();
       // One statement reads one snapshot, even while another connection appends; raw rows spare an object each.
-      const rows = this.statement(`SELECT ${RAW_COLUMNS} FROM events ORDER BY position`).raw().iterate() as IterableIterator<unknown[]>;
-      for (const row of rows) if (!verifier.nextColumns(row)) break;
-      return verifier.result();
+      const rows = this.statement(`SELECT ${RAW_COLUMNS} FROM events WHERE position >= ? ORDER BY position`)
+        .raw()
+        .iterate(from?.position ?? 0) as IterableIterator<unknown[]>;
+      try {
+        return verifyColumns(rows, from, () => (this.head.get() as ChainHead | undefined)?.position ?? 0);
+      } finally {
+        rows.return?.(); // a verification that stopped early releases its statement
+      }
     });
+  }
+
+  async hashAt(position: number): Promise<string | undefined> {
+    this.assertOpen();
+    return this.reading(() => this.statement('SELECT hash FROM events WHERE position = ?').pluck().get(position) as string | undefined);
+  }
+
+  /** The newest row's position and hash (position 0 and the genesis hash when empty). */
+  async chainHead(): Promise<ChainHead> {
+    this.assertOpen();
+    return this.reading(() => (this.head.get() as ChainHead | undefined) ?? EMPTY_HEAD);
+  }
+
+  /**
+   * Up to `limit` rows after `afterPosition`, exactly as stored (not decoded): for exports, read page by page
+   * so that memory stays flat however long the log is.
+   */
+  async rawRows(afterPosition: number, limit: number): Promise<readonly EventRow[]> {
+    this.assertOpen();
+    return this.reading(
+      () => this.statement(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).all(afterPosition, limit) as EventRow[],
+    );
   }
 
   /** Commits the appends still waiting for their batch, then closes; appends made after it are refused. */
