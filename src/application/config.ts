@@ -94,6 +94,14 @@ export interface HttpConfig {
   };
 }
 
+/** The audit trail's settings (`audit:`). */
+export interface AuditConfig {
+  /** Anchor the head of the hash chain every this many events (`anchor_every`, default 1000)... */
+  readonly anchorEvery: number;
+  /** ...or every this many minutes when events came (`anchor_every_minutes`, default 10), whichever comes first. */
+  readonly anchorEveryMinutes: number;
+}
+
 /** The hangar's whole configuration after validation; every path in it is absolute. */
 export interface HangarConfig {
   /** Absolute path of the file this came from (or a description for built-in defaults). */
@@ -109,6 +117,8 @@ export interface HangarConfig {
   readonly expose: ExposeConfig;
   /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;
+  /** The audit trail (`audit:`). */
+  readonly audit: AuditConfig;
 }
 
 /** One problem in a config file, located by YAML path and line. */

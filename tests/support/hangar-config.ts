@@ -39,4 +39,5 @@ export const hangarConfig = (dbPath: string, providers: Record<string, ProviderC
     metricsAuth: false,
   },
   expose: { mode: 'both', separator: '__' },
+  audit: { anchorEvery: 1000, anchorEveryMinutes: 10 },
 });

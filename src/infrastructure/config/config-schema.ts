@@ -5,7 +5,7 @@ import { closestMatch } from '../../domain/shared/closest.js';
 export const ALL_MODES = ['subprocess', 'container', 'remote', 'group'] as const;
 export const SUPPORTED_MODES = ['subprocess'] as const;
 /** Top-level sections of the spec that this version refuses with a clear "not available" message. */
-export const UNAVAILABLE_SECTIONS = ['discovery', 'audit'] as const;
+export const UNAVAILABLE_SECTIONS = ['discovery'] as const;
 
 /**
  * The rate limit when MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST are not set: per provider and tool. Sized
@@ -225,6 +225,16 @@ const httpSchema = z.strictObject({
     .optional(),
 });
 
+/** How often the serving hangar anchors the head of the hash chain when the config says nothing. */
+export const DEFAULT_ANCHOR_EVERY = { events: 1000, minutes: 10 } as const;
+
+const auditSchema = z.strictObject({
+  /** Anchor the head every this many events... */
+  anchor_every: boundedNumber({ int: true, gte: 1 }).default(DEFAULT_ANCHOR_EVERY.events),
+  /** ...or every this many minutes (when events came), whichever comes first. */
+  anchor_every_minutes: boundedNumber({ gt: 0, lte: 1440 }).default(DEFAULT_ANCHOR_EVERY.minutes),
+});
+
 /**
  * The config file's shape in YAML words (snake_case). Cross-field rules (provider ids, unavailable modes and
  * sections, duplicate tool names) live in `structural-checks.ts` so they run even when zod finds other problems.
@@ -241,6 +251,7 @@ export const configFileSchema = z.strictObject({
   limits: limitsSchema.default(DEFAULT_LIMITS),
   http: httpSchema.default({ ...DEFAULT_HTTP, allowed_origins: [], metrics_auth: false }),
   expose: exposeSchema.default({ ...DEFAULT_EXPOSE }),
+  audit: auditSchema.default({ anchor_every: DEFAULT_ANCHOR_EVERY.events, anchor_every_minutes: DEFAULT_ANCHOR_EVERY.minutes }),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
