@@ -49,6 +49,18 @@ function hashFields(
   );
 }
 
+/**
+ * The hash input of a row after the previous hash (`|position|...|data`), built by SQLite, so that a
+ * verification reads one text per row instead of nine columns (about a third less time over a long log).
+ * It equals {@link hashFields}'s serialisation for every row of text and integer columns whose characters
+ * are all in the Basic Multilingual Plane: SQLite's `length` counts characters where JavaScript's counts
+ * UTF-16 units. A row for which it does not (an astral character in the metadata, a column of another type,
+ * an altered row) fails the fast check, and is checked again from its columns: only then is it a break.
+ */
+export const HASH_INPUT_SQL =
+  "'|' || position || '|' || stream_version || '|' || schema_version || '|' || length(stream_id) || ':' || stream_id || '|' || " +
+  "length(type) || ':' || type || '|' || length(occurred_at) || ':' || occurred_at || '|' || length(metadata) || ':' || metadata || '|' || data";
+
 /** The JSON text of an event's data; throws when the data is not JSON (undefined, a function, a BigInt). */
 function encodeData(type: string, data: unknown): string {
   const json = JSON.stringify(data) as string | undefined;
@@ -119,6 +131,21 @@ export class ChainVerifier {
     return this.check(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8]);
   }
 
+  /**
+   * The next row as its position, stored hash and hash input (see {@link HASH_INPUT_SQL}): one hash, no
+   * columns. Anything else than the next position linking as expected is checked again from the row's
+   * columns (`columns(position)`), so a break always has the reason {@link nextColumns} gives.
+   */
+  nextHashed(position: number, hash: unknown, input: unknown, columns: (position: number) => readonly unknown[]): boolean {
+    if (this.broken === undefined && position === this.position + 1 && typeof input === 'string' && sha256Hex(this.hash + input) === hash) {
+      this.position = position;
+      this.hash = hash;
+      this.count++;
+      return true;
+    }
+    return this.nextColumns(columns(position));
+  }
+
   private check(
     position: unknown,
     streamId: unknown,
@@ -180,6 +207,31 @@ export class ChainVerifier {
 /** Short form of a hash for messages: its first 12 hex digits. */
 export const shortHash = (hash: string): string => (hash.length > 12 ? `${hash.slice(0, 12)}…` : hash);
 
+/** Why the row at `from.position` is not the anchored one, given the first row at or after it (undefined: none). */
+const anchoredRowProblem = (from: ChainHead, first: readonly unknown[] | undefined, lastPosition: () => number): string | undefined => {
+  if (first === undefined) {
+    const last = lastPosition();
+    return last === 0
+      ? `row ${from.position} is missing: the store is empty (every event was removed)`
+      : `row ${from.position} is missing: the store ends at position ${last} (its newest events were removed)`;
+  }
+  if (first[0] !== from.position) return `row ${from.position} is missing (deleted)`;
+  const hash = first[1];
+  if (hash !== from.hash)
+    return `row ${from.position} holds the hash ${typeof hash === 'string' ? shortHash(hash) : 'of no text'}, not ${shortHash(from.hash)} (replaced)`;
+  return undefined;
+};
+
+/** Whether `from` is the genesis (or absent): a verification of the whole chain. */
+const fromGenesis = (from: ChainHead | undefined): boolean => from === undefined || (from.position === 0 && from.hash === GENESIS_HASH);
+
+const notGenesis = (from: ChainHead): ChainVerification => ({
+  ok: false,
+  count: 0,
+  position: 0,
+  reason: `position 0 is the start of the chain, whose hash is ${shortHash(GENESIS_HASH)}, not ${shortHash(from.hash)}`,
+});
+
 /**
  * Verifies rows (arrays of columns in EventRow order, in position order) from the genesis, or from `from`:
  * then the first row must be the one at `from.position`, holding `from.hash` (see EventStore.verifyChain);
@@ -187,35 +239,52 @@ export const shortHash = (hash: string): string => (hash.length > 12 ? `${hash.s
  * store ends when the anchored row is past it.
  */
 export function verifyColumns(rows: Iterable<readonly unknown[]>, from: ChainHead | undefined, lastPosition: () => number): ChainVerification {
-  if (from === undefined || (from.position === 0 && from.hash === GENESIS_HASH)) {
-    const verifier = new ChainVerifier();
-    for (const row of rows) if (!verifier.nextColumns(row)) break;
-    return verifier.result();
-  }
-  const broken = (reason: string): ChainVerification => ({ ok: false, count: 0, position: from.position, reason });
-  if (from.position === 0) return broken(`position 0 is the start of the chain, whose hash is ${shortHash(GENESIS_HASH)}, not ${shortHash(from.hash)}`);
-  const verifier = new ChainVerifier(from);
-  let first = true;
+  if (from !== undefined && from.position === 0 && from.hash !== GENESIS_HASH) return notGenesis(from);
+  const start = fromGenesis(from) ? undefined : from;
+  const verifier = new ChainVerifier(start);
+  let first = start !== undefined;
   for (const row of rows) {
-    if (first) {
+    if (first && start !== undefined) {
       first = false;
-      if (row[0] !== from.position) return broken(`row ${from.position} is missing (deleted)`);
-      if (row[8] !== from.hash) {
-        return broken(
-          `row ${from.position} holds the hash ${typeof row[8] === 'string' ? shortHash(row[8]) : 'of no text'}, not ${shortHash(from.hash)} (replaced)`,
-        );
-      }
+      const problem = anchoredRowProblem(start, [row[0], row[8]], lastPosition);
+      if (problem !== undefined) return { ok: false, count: 0, position: start.position, reason: problem };
       continue;
     }
     if (!verifier.nextColumns(row)) break;
   }
-  if (first) {
-    const last = lastPosition();
-    return broken(
-      last === 0
-        ? `row ${from.position} is missing: the store is empty (every event was removed)`
-        : `row ${from.position} is missing: the store ends at position ${last} (its newest events were removed)`,
-    );
+  if (first && start !== undefined)
+    return { ok: false, count: 0, position: start.position, reason: anchoredRowProblem(start, undefined, lastPosition) as string };
+  return verifier.result();
+}
+
+/** What {@link verifyPages} reads of a store. */
+export interface HashedPages {
+  /** Up to a page of rows after `afterPosition`, in position order, as [position, hash, hash input] (see {@link HASH_INPUT_SQL}). */
+  page(afterPosition: number): readonly (readonly unknown[])[];
+  /** The row at `position` as its columns in EventRow order (for a row the fast check did not pass). */
+  columns(position: number): readonly unknown[];
+  lastPosition(): number;
+}
+
+/**
+ * {@link verifyColumns} over pages of pre-built hash inputs (the SQLite store, inside one read transaction
+ * so that every page reads the same snapshot): one text per row, and one hash.
+ */
+export function verifyPages(pages: HashedPages, from: ChainHead | undefined): ChainVerification {
+  if (from !== undefined && from.position === 0 && from.hash !== GENESIS_HASH) return notGenesis(from);
+  const start = fromGenesis(from) ? undefined : from;
+  const verifier = new ChainVerifier(start);
+  let after = start?.position ?? 0;
+  if (start !== undefined) {
+    const first = pages.page(start.position - 1)[0];
+    const problem = anchoredRowProblem(start, first, () => pages.lastPosition());
+    if (problem !== undefined) return { ok: false, count: 0, position: start.position, reason: problem };
+  }
+  for (;;) {
+    const page = pages.page(after);
+    if (page.length === 0) break;
+    for (const row of page) if (!verifier.nextHashed(row[0] as number, row[1], row[2], pages.columns)) return verifier.result();
+    after = (page[page.length - 1] as readonly unknown[])[0] as number;
   }
   return verifier.result();
 }
