@@ -50,29 +50,49 @@ export const chainAnchorer = (deps: ChainAnchorerDeps, lastAnchored: ChainHead |
   let closed = false;
   let writing: Promise<void> = Promise.resolve();
 
-  /** Writes `head` (after the writes before it), unless an anchor at or past it was written meanwhile. */
-  const write = (pick: () => ChainHead | undefined): Promise<void> => {
-    writing = writing.then(async () => {
+  /** Writes `head` (after the writes before it), unless an anchor at or past it was written meanwhile; false when the write failed. */
+  const write = (pick: () => ChainHead | undefined): Promise<boolean> => {
+    const done = writing.then(async () => {
       const head = pick();
-      if (head === undefined || head.position <= anchored) return;
+      if (head === undefined || head.position <= anchored) return true;
       const now = clock.now();
       try {
         await anchors.append([{ head, at: new Date(now).toISOString() }]);
         anchored = head.position;
         anchoredAt = now;
+        return true;
       } catch (error) {
         logger.warn('could not write an anchor of the hash chain', {
           location: anchors.location,
           error: error instanceof Error ? error.message : String(error),
         });
+        return false;
       }
     });
-    return writing;
+    writing = done.then(() => undefined);
+    return done;
   };
 
-  const tick = (): Promise<void> => {
+  /**
+   * Schedules an anchor once `every.events` positions have passed the last one: one at a time (`due` until it
+   * is written), then looks again, since events may have come meanwhile; after a failed write the next event
+   * or tick tries again.
+   */
+  const scheduleIfDue = (): void => {
+    if (due || closed || latest === undefined || latest.position - anchored < every.events) return;
+    due = true;
+    void scheduler
+      .delay(0)
+      .then(() => write(() => latest))
+      .then((written) => {
+        due = false;
+        if (written) scheduleIfDue();
+      });
+  };
+
+  const tick = async (): Promise<void> => {
     if (latest === undefined || latest.position <= anchored || clock.now() - anchoredAt < periodMs) return writing;
-    return write(() => latest);
+    await write(() => latest);
   };
   const cancel = scheduler.every(anchorTickMs(every.minutes), () => void tick());
 
@@ -80,19 +100,16 @@ export const chainAnchorer = (deps: ChainAnchorerDeps, lastAnchored: ChainHead |
     observe(event) {
       if (latest !== undefined && event.position <= latest.position) return;
       latest = { position: event.position, hash: event.hash };
-      if (due || closed || latest.position - anchored < every.events) return;
-      due = true;
-      void scheduler.delay(0).then(() => {
-        due = false;
-        return write(() => latest);
-      });
+      scheduleIfDue();
     },
-    anchor: (head) => write(() => head),
+    async anchor(head) {
+      await write(() => head);
+    },
     tick,
-    close() {
+    async close() {
       closed = true;
       cancel();
-      return write(() => latest);
+      await write(() => latest);
     },
   };
 };

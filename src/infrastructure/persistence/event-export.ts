@@ -200,7 +200,8 @@ export async function verifyExportFile(path: string, anchors: readonly ChainHead
   let header: Exclude<ReturnType<typeof readHeader>, string> | undefined;
   let verifier: ChainVerifier | undefined;
   let number = 0;
-  const fail = (reason: string, position?: number, line: number | undefined = number): ExportVerification => ({ ok: false, line, position, reason });
+  /** A problem at the line just read; `ofFile` for the file as a whole (its end). */
+  const fail = (reason: string, position?: number, ofFile = false): ExportVerification => ({ ok: false, line: ofFile ? undefined : number, position, reason });
   try {
     for await (const line of lines) {
       number++;
@@ -226,18 +227,18 @@ export async function verifyExportFile(path: string, anchors: readonly ChainHead
   } finally {
     lines.close();
   }
-  if (header === undefined || verifier === undefined) return fail('the file is empty (no header)', undefined, undefined);
+  if (header === undefined || verifier === undefined) return fail('the file is empty (no header)', undefined, true);
   const end = verifier.head();
   if (end.position < header.to) {
     return fail(
       `the file ends at position ${end.position}; its header says ${header.to} (rows ${end.position + 1}..${header.to} are missing)`,
       end.position + 1,
-      undefined,
+      true,
     );
   }
-  if (end.hash !== header.lastHash) return fail(`the last row's hash is not the header's last_hash`, end.position, undefined);
+  if (end.hash !== header.lastHash) return fail(`the last row's hash is not the header's last_hash`, end.position, true);
   const outside = anchors.find((a) => a.position < header.from || a.position > header.to);
   if (outside !== undefined)
-    return fail(`the anchor ${outside.position}:${outside.hash} is outside this export (positions ${header.from}..${header.to})`, outside.position, undefined);
+    return fail(`the anchor ${outside.position}:${outside.hash} is outside this export (positions ${header.from}..${header.to})`, outside.position, true);
   return { ok: true, from: header.from, to: header.to, count: header.to - header.from + 1, lastHash: end.hash, createdAt: header.createdAt, anchors };
 }

@@ -215,6 +215,16 @@ describe('loadConfig: each kind of problem names its path and line', () => {
     only(problems('discovery: { enabled: true }\n'), 'discovery', 1, /^'discovery' is not available in this version of mcp-hangar/);
   });
 
+  it('reads how often the hash chain is anchored (audit.anchor_every, audit.anchor_every_minutes), with its defaults', () => {
+    assert.deepEqual(ok(loadConfig(writeConfig('providers: {}\n'), {})).audit, { anchorEvery: 1000, anchorEveryMinutes: 10 });
+    assert.deepEqual(ok(loadConfig(writeConfig('audit:\n  anchor_every: 50\n  anchor_every_minutes: 0.5\n'), {})).audit, {
+      anchorEvery: 50,
+      anchorEveryMinutes: 0.5,
+    });
+    only(problems('audit:\n  anchor_every: 0\n'), 'audit.anchor_every', 2, 'expected an integer ≥ 1, got 0');
+    only(problems('audit:\n  anchor_every_minutes: -1\n'), 'audit.anchor_every_minutes', 2, /^expected a number > 0/);
+  });
+
   it('reads the http section with its defaults, names plain tokens, and checks what it holds', () => {
     const loaded = loadConfig(writeConfig('http:\n  port: 9000\n  auth:\n    tokens: ["0123456789abcdef", { name: ci, value: "fedcba9876543210" }]\n'), {});
     assert.ok(loaded.ok);
