@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Records } from './application/application.js';
 import type { HangarConfig } from './application/config.js';
+import { ChainBrokenError } from './application/queries/chain-audit.js';
 import type { HistoryEntry, ProvidersHistoryEntry } from './application/queries/provider-history.js';
 import { closestMatch } from './domain/shared/closest.js';
 import { isProviderId, type ProviderId } from './domain/shared/ids.js';
@@ -206,10 +207,10 @@ program
     const hangar = import('./composition-root.js').then(({ createHangar }) =>
       createHangar(config, { logger, metrics: http, configSource, watchConfig: true, acceptBrokenChain: options.acceptBrokenChain === true }),
     );
-    hangar.catch(async (error: unknown) => {
-      const { ChainBrokenError } = await import('./application/queries/chain-audit.js');
+    // Synchronous, so that it runs before a shutdown that stdin's end may have begun (which exits 0).
+    hangar.catch((error: unknown) => {
       if (error instanceof ChainBrokenError) {
-        await written(process.stderr, `${chainBrokenRefusal(error.check, config.eventStore.path, error.anchors, config.sourcePath)}\n`);
+        process.stderr.write(`${chainBrokenRefusal(error.check, config.eventStore.path, error.anchors, config.sourcePath)}\n`);
         process.exit(1);
       }
       logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });

@@ -251,7 +251,7 @@ export const chainBrokenRefusal = (check: BootCheck, store: string, anchors: str
       ? `(checked the whole chain${check.anchored ? ': no anchor of it is still held' : ': there is no anchor file yet'}; anchors: ${anchors})`
       : `(checked from the anchor ${check.from.head.position}:${short(check.from.head.hash)} of ${check.from.at} to the head; anchors: ${anchors})`,
     'The store was changed outside the hangar: events were altered, deleted or cut off. Nothing was written.',
-    `See every break: mcp-hangar audit verify ${config}`,
+    `Check the whole store: mcp-hangar audit verify ${config}`,
   ];
   if (check.tooMany) {
     lines.push(`With more than ${check.breaks.length} breaks this is not a log to serve from: restore the store from a backup.`);
