@@ -263,6 +263,8 @@ export interface HashedPages {
   page(afterPosition: number): readonly (readonly unknown[])[];
   /** The row at `position` as its columns in EventRow order (for a row the fast check did not pass). */
   columns(position: number): readonly unknown[];
+  /** The first row at or after `position` as [position, hash]; undefined when there is none. */
+  firstFrom(position: number): readonly unknown[] | undefined;
   lastPosition(): number;
 }
 
@@ -276,7 +278,7 @@ export function verifyPages(pages: HashedPages, from: ChainHead | undefined): Ch
   const verifier = new ChainVerifier(start);
   let after = start?.position ?? 0;
   if (start !== undefined) {
-    const first = pages.page(start.position - 1)[0];
+    const first = pages.firstFrom(start.position);
     const problem = anchoredRowProblem(start, first, () => pages.lastPosition());
     if (problem !== undefined) return { ok: false, count: 0, position: start.position, reason: problem };
   }

@@ -243,9 +243,11 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E> {
       // snapshot even while another connection appends; a row the fast check does not pass is read whole.
       const page = this.statement(`SELECT position, hash, ${HASH_INPUT_SQL} FROM events WHERE position > ? ORDER BY position LIMIT ${VERIFY_PAGE_ROWS}`).raw();
       const columns = this.statement(`SELECT ${RAW_COLUMNS} FROM events WHERE position = ?`).raw();
+      const first = this.statement('SELECT position, hash FROM events WHERE position >= ? ORDER BY position LIMIT 1').raw();
       const pages: HashedPages = {
         page: (after) => page.all(after) as unknown[][],
         columns: (position) => columns.get(position) as unknown[],
+        firstFrom: (position) => first.get(position) as unknown[] | undefined,
         lastPosition: () => (this.head.get() as ChainHead | undefined)?.position ?? 0,
       };
       return this.db.transaction(() => verifyPages(pages, from))();
