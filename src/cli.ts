@@ -356,7 +356,7 @@ program
 
 const audit = program.command('audit').description('audit the event store: verify its hash chain, anchor its head, export its events');
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 audit
   .command('verify')
@@ -364,11 +364,11 @@ audit
     'check the hash chain over every stored event and every anchor of the anchor file (or an export, with --file); exit 1 naming the first bad position',
   )
   .option(configOption, configHelp)
-  .option('--anchor <position:hash>', 'also check that the store (or the export) still holds this head, as `audit anchor` printed it (repeatable)', collect, [])
+  .option('--anchor <position:hash>', 'also check that the store (or the export) still holds this head, as `audit anchor` printed it (repeatable)', collect)
   .option('--file <export.jsonl>', 'verify an export on its own, without the store')
-  .action(async (options: { config?: string; anchor: string[]; file?: string }) => {
+  .action(async (options: { config?: string; anchor?: string[]; file?: string }) => {
     letYoungGenerationGrow();
-    const given = parseAnchors(options.anchor);
+    const given = parseAnchors(options.anchor ?? []);
     if ('usage' in given) return finish(given.usage);
     const { heads } = given;
     if (options.file !== undefined) {
