@@ -339,7 +339,7 @@ const anchorChain = async (
   let anchored = check.from?.head;
   if (check.breaks.length > 0) {
     const position = await store.lastPosition();
-    const head = { position, hash: (await store.hashAt(position)) ?? '' };
+    const head = { position, hash: (await store.hashAt(position)) ?? '' }; // ChainBreakAccepted was just recorded: there is a head
     const at = new Date(clock.now()).toISOString();
     logger.warn('serving on a broken hash chain, as told (--accept-broken-chain); the acceptance is recorded', {
       breaks: check.breaks.map((b) => `${b.position}: ${b.reason}`),
