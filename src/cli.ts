@@ -1,9 +1,10 @@
-/** The command line (`serve`, `validate`, `history`, `replay`, `audit`, `audit verify`); `main.ts` loads it once the heap is sized. */
+/** The command line (`serve`, `validate`, `history`, `replay`, `audit`, `audit verify|anchor|export|prune`); `main.ts` loads it once the heap is sized. */
 import { Command, InvalidArgumentError } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Records } from './application/application.js';
 import type { HangarConfig } from './application/config.js';
+import { ChainBrokenError } from './application/queries/chain-audit.js';
 import type { HistoryEntry, ProvidersHistoryEntry } from './application/queries/provider-history.js';
 import { closestMatch } from './domain/shared/closest.js';
 import { isProviderId, type ProviderId } from './domain/shared/ids.js';
@@ -11,19 +12,25 @@ import { launchWarnings } from './infrastructure/config/launch-checks.js';
 import { bundledStorePath, formatProblems, isBundledConfig, loadConfig, locateConfig } from './infrastructure/config/load-config.js';
 import {
   auditCommand,
+  auditAnchorCommand,
+  auditExportCommand,
   auditVerifyCommand,
+  auditVerifyFileCommand,
+  chainBrokenRefusal,
   historyCommand,
   historyJson,
   historyLine,
   historyUsage,
   replayCommand,
   noStoreYet,
+  parseAnchors,
   unknownProvider,
   validateCommand,
   type CliOutcome,
 } from './interfaces/cli/commands.js';
 import { followEvents } from './interfaces/cli/follow.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
+import { letYoungGenerationGrow } from './young-generation.js';
 
 // Heavy modules are imported where they are needed, so that `serve` answers `initialize` and
 // `tools/list` while the registry is still booting, and `validate` never loads them at all.
@@ -95,6 +102,8 @@ const program = new Command()
   .version(VERSION)
   // Also before the command (`mcp-hangar -c hangar.yaml validate`); each command takes it after itself too.
   .option(configOption, configHelp)
+  // A command's options belong to it: `audit export --before T` is export's --before, not audit's.
+  .enablePositionalOptions()
   // Usage errors (an unknown option, a missing argument) exit 2, like an unknown command; help and version 0.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
@@ -127,6 +136,7 @@ interface ServeOptions {
   http?: boolean;
   host?: string;
   port?: number;
+  acceptBrokenChain?: boolean;
 }
 
 /**
@@ -156,6 +166,7 @@ program
   .option('--http', 'serve over HTTP (Streamable HTTP at /mcp, HTTP+SSE at /sse) instead of stdio; also MCP_MODE=http')
   .option('--host <host>', 'HTTP mode: the address to bind (default: $MCP_HTTP_HOST, http.host, 127.0.0.1)')
   .option('--port <port>', 'HTTP mode: the port (default: $MCP_HTTP_PORT, http.port, 8000; 0 picks a free one)', portNumber)
+  .option('--accept-broken-chain', 'serve even though the hash chain is broken (found at boot); the acceptance is recorded')
   .action(async (options: ServeOptions) => {
     const config = configFrom(options);
     const http = options.http === true || process.env['MCP_MODE']?.toLowerCase() === 'http';
@@ -196,8 +207,15 @@ program
     // The served file is watched and read again on change or SIGHUP, with the same loader and defaults as at boot.
     const reloadDefaults = bundled ? { storePath: bundledStorePath(process.env) } : {};
     const configSource = () => loadConfig(config.sourcePath, process.env, reloadDefaults);
-    const hangar = import('./composition-root.js').then(({ createHangar }) => createHangar(config, { logger, metrics: http, configSource, watchConfig: true }));
+    const hangar = import('./composition-root.js').then(({ createHangar }) =>
+      createHangar(config, { logger, metrics: http, configSource, watchConfig: true, acceptBrokenChain: options.acceptBrokenChain === true }),
+    );
+    // Synchronous, so that it runs before a shutdown that stdin's end may have begun (which exits 0).
     hangar.catch((error: unknown) => {
+      if (error instanceof ChainBrokenError) {
+        process.stderr.write(`${chainBrokenRefusal(error.check, config.eventStore.path, error.anchors, config.sourcePath)}\n`);
+        process.exit(1);
+      }
       logger.error('the hangar could not start', { error: error instanceof Error ? error.message : String(error) });
       process.exit(1);
     });
@@ -359,7 +377,8 @@ interface AuditCliOptions {
 // `audit` with filters lists recorded tool calls; `audit verify` checks the hash chain.
 const audit = program
   .command('audit')
-  .description('list recorded tool calls, newest first (every filter optional; they combine); see also `audit verify`')
+  .enablePositionalOptions()
+  .description('list recorded tool calls, newest first (every filter optional; they combine); audit verify|anchor|export|prune look after the record')
   .option(configOption, configHelp)
   .option('--provider <id>', 'calls to this provider')
   .option('--tool <name>', 'calls of this tool')
@@ -392,14 +411,58 @@ const audit = program
     return finish(outcome);
   });
 
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 audit
   .command('verify')
-  .description('check the hash chain over every stored event; exit 1 naming the first altered position')
+  .description(
+    'check the hash chain over every stored event and every anchor of the anchor file (or an export, with --file); exit 1 naming the first bad position',
+  )
+  .option(configOption, configHelp)
+  .option('--anchor <position:hash>', 'also check that the store (or the export) still holds this head, as `audit anchor` printed it (repeatable)', collect)
+  .option('--file <export.jsonl>', 'verify an export on its own, without the store')
+  .action(async (options: { config?: string; anchor?: string[]; file?: string }) => {
+    letYoungGenerationGrow();
+    const given = parseAnchors(options.anchor ?? []);
+    if ('usage' in given) return finish(given.usage);
+    const { heads } = given;
+    if (options.file !== undefined) {
+      if (!existsSync(options.file)) return finish({ stderr: `mcp-hangar audit verify: no file ${options.file}`, exitCode: 2 });
+      const { verifyExportFile } = await import('./infrastructure/persistence/event-export.js');
+      return finish(auditVerifyFileCommand(options.file, await verifyExportFile(options.file, heads)));
+    }
+    const config = configFrom(options);
+    const opened = await storeOf(config);
+    const outcome = await auditVerifyCommand(opened, config.eventStore.path, heads);
+    await opened.close();
+    await finish(outcome);
+  });
+
+audit
+  .command('anchor')
+  .description('print the head of the hash chain as position:hash; keep it elsewhere and check it later with `audit verify --anchor`')
   .option(configOption, configHelp)
   .action(async (options: { config?: string }) => {
     const config = configFrom(options);
     const opened = await storeOf(config);
-    const outcome = await auditVerifyCommand(opened, config.eventStore.path);
+    const outcome = await auditAnchorCommand(opened);
+    await opened.close();
+    await finish(outcome);
+  });
+
+audit
+  .command('export')
+  .description('write every event before a point to a new JSON Lines file, with its hashes, verified as written; logged next to the store')
+  .option(configOption, configHelp)
+  .requiredOption('--before <point>', 'an ISO time (the export ends with the last event before it) or a global position (the export ends just before it)')
+  .requiredOption('--out <file.jsonl>', 'the file to write (never overwritten)')
+  .action(async (options: { config?: string; before: string; out: string }) => {
+    letYoungGenerationGrow();
+    const config = configFrom(options);
+    if (existsSync(options.out))
+      return finish({ stderr: `mcp-hangar audit export: ${options.out} exists; an export never overwrites a file (choose another --out)`, exitCode: 2 });
+    const opened = await storeOf(config);
+    const outcome = await auditExportCommand(opened, config.eventStore.path, options);
     await opened.close();
     await finish(outcome);
   });

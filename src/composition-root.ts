@@ -13,6 +13,7 @@ import { warmProviders } from './application/commands/warm-providers.js';
 import type { AuditConfig, ConfigResult, HangarConfig, ProviderConfig, RetryConfig } from './application/config.js';
 import { LiveProviders } from './application/live-providers.js';
 import type { ArgumentsValidator } from './application/ports/arguments-validator.js';
+import type { ChainAnchors, ChainBreak } from './application/ports/chain-anchors.js';
 import type { Clock, Hasher, IdGenerator, Scheduler } from './application/ports/clock.js';
 import type { EventBus } from './application/ports/event-bus.js';
 import type { EventStore } from './application/ports/event-store.js';
@@ -20,6 +21,7 @@ import type { InvocationAudit } from './application/ports/invocation-audit.js';
 import type { InstanceLease, InstanceLeases } from './application/ports/instance-leases.js';
 import type { Logger } from './application/ports/logger.js';
 import type { ProviderRuntime } from './application/ports/provider-runtime.js';
+import { chainAnchorer, type ChainAnchorer } from './application/process-managers/chain-anchorer.js';
 import { healthMonitor, healthSweepIntervalMs } from './application/process-managers/health-monitor.js';
 import { idleReaper, idleSweepIntervalMs } from './application/process-managers/idle-reaper.js';
 import { ENTRY_SNAPSHOT_VERSION, ProviderCatalog } from './application/projections/provider-catalog.projection.js';
@@ -27,6 +29,7 @@ import { snapshotWriter, type SnapshotWriter } from './application/process-manag
 import type { SnapshotStore } from './application/ports/snapshot-store.js';
 import { auditInvocations } from './application/queries/audit-invocations.js';
 import { catalogTools, onCatalogToolsChanged } from './application/queries/catalog-tools.js';
+import { ChainBrokenError, checkChainAtBoot, type BootCheck } from './application/queries/chain-audit.js';
 import { listProviders } from './application/queries/list-providers.js';
 import { providerDetails } from './application/queries/provider-details.js';
 import { providerHistory } from './application/queries/provider-history.js';
@@ -45,6 +48,7 @@ import { createLogger } from './infrastructure/logging/pino-logger.js';
 import { RxjsEventBus } from './infrastructure/messaging/rxjs-event-bus.js';
 import type * as MetricsModuleExports from './infrastructure/metrics/prometheus-metrics.js';
 import type { PrometheusMetrics } from './infrastructure/metrics/prometheus-metrics.js';
+import { FileChainAnchors, MemoryChainAnchors } from './infrastructure/persistence/anchor-file.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore, SqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
 import { InMemorySnapshotStore } from './infrastructure/persistence/memory/in-memory-snapshot-store.js';
@@ -104,6 +108,14 @@ export interface Overrides {
   readonly configSource?: () => ConfigResult;
   /** Reload whenever the config file changes (debounced). Default false; `serve` turns it on. */
   readonly watchConfig?: boolean;
+  /** The anchor list of the hash chain (default: the file next to a SQLite store; in memory for a store given here). */
+  readonly anchors?: ChainAnchors;
+  /**
+   * Serve even when the boot check finds the hash chain broken (`serve --accept-broken-chain`): each break is
+   * recorded (ChainBreakAccepted) and written to the anchor list. Default false: a broken chain throws
+   * ChainBrokenError before anything is written.
+   */
+  readonly acceptBrokenChain?: boolean;
 }
 
 /** An event store that also keeps the audit read model of tool calls. */
@@ -293,6 +305,7 @@ const openSeat = async (
   leases: InstanceLeases,
   overrides: Overrides,
   metricsModule: MetricsModule | undefined,
+  acceptedBreaks: readonly ChainBreak[],
 ): Promise<Opened> => {
   const c = buildContainer(config, seat.instance, store, overrides);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
@@ -316,7 +329,7 @@ const openSeat = async (
     support: { hasher: c.get(T.Hasher), logger: c.get<Logger>(T.Logger) },
   });
   try {
-    await open(seat, { pid: process.pid, host: hostname(), version: VERSION }, config.providers);
+    await open(seat, { pid: process.pid, host: hostname(), version: VERSION }, config.providers, acceptedBreaks);
   } catch (error) {
     metrics?.close();
     unsubscribe();
@@ -334,19 +347,73 @@ interface Opened {
 }
 
 /**
+ * After the boot check: writes the acceptance of each break the hangar was told to serve on (with the head
+ * once ChainBreakAccepted was recorded, so that the next boot checks from there), anchors the head the
+ * check verified (in the background), and starts anchoring as events are committed.
+ */
+const anchorChain = async (
+  config: HangarConfig,
+  store: EventStore<HangarEvent>,
+  anchors: ChainAnchors,
+  check: BootCheck,
+  c: Container,
+  logger: Logger,
+): Promise<ChainAnchorer> => {
+  const clock = c.get<Clock>(T.Clock);
+  for (const problem of check.problems) logger.warn('skipped a line of the anchor file that is not an anchor', { anchors: anchors.location, ...problem });
+  let anchored = check.from?.head;
+  if (check.breaks.length > 0) {
+    const position = await store.lastPosition();
+    const head = { position, hash: (await store.hashAt(position)) ?? '' }; // ChainBreakAccepted was just recorded: there is a head
+    const at = new Date(clock.now()).toISOString();
+    logger.warn('serving on a broken hash chain, as told (--accept-broken-chain); the acceptance is recorded', {
+      breaks: check.breaks.map((b) => `${b.position}: ${b.reason}`),
+      anchors: anchors.location,
+    });
+    try {
+      await anchors.append(check.breaks.map((acceptedBreak) => ({ head, at, acceptedBreak })));
+      anchored = head;
+    } catch (error) {
+      logger.error('could not write the acceptance to the anchor file: the next boot will find the same break', {
+        anchors: anchors.location,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  const anchorer = chainAnchorer(
+    {
+      anchors,
+      clock,
+      scheduler: c.get<Scheduler>(T.Scheduler),
+      logger,
+      every: { events: config.audit.anchorEvery, minutes: config.audit.anchorEveryMinutes },
+    },
+    anchored,
+  );
+  c.get<EventBus<HangarEvent>>(T.EventBus).subscribe((event) => anchorer.observe(event));
+  if (check.head !== undefined) void anchorer.anchor(check.head);
+  return anchorer;
+};
+
+/**
  * Claims a seat in the event store, rebuilds the read model, opens the instance (closing what dead
  * hangars left running, registering the configured providers) and starts the sweeps.
  */
 export const createHangar = async (config: HangarConfig, overrides: Overrides = {}): Promise<Hangar> => {
   const store: AuditedStore = overrides.store ?? openSqliteEventStore(config.eventStore.path, { registry: hangarEventRegistry() });
   const leases = overrides.leases ?? (overrides.store ? new MemoryInstanceLeases() : FileInstanceLeases.beside(config.eventStore.path));
-  // Claim a seat first, so that the container is built for this instance; on any failure give it all back.
+  const anchors = overrides.anchors ?? (overrides.store ? new MemoryChainAnchors() : FileChainAnchors.beside(config.eventStore.path));
+  // The chain is checked before anything is written; then claim a seat, so that the container is built for
+  // this instance; on any failure give it all back.
   let seat: InstanceLease | undefined;
   let opened: Opened;
+  let check: BootCheck;
   try {
+    check = await checkChainAtBoot(store, anchors);
+    if (check.breaks.length > 0 && (overrides.acceptBrokenChain !== true || check.tooMany)) throw new ChainBrokenError(check, anchors.location);
     const metricsModule = overrides.metrics === true ? await import('./infrastructure/metrics/prometheus-metrics.js') : undefined;
     seat = await leases.claim();
-    opened = await openSeat(config, seat, store, leases, overrides, metricsModule);
+    opened = await openSeat(config, seat, store, leases, overrides, metricsModule, check.breaks);
   } catch (error) {
     await seat?.release();
     if (overrides.closeStore !== false) await store.close();
@@ -356,6 +423,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
   const logger = c.get<Logger>(T.Logger);
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   if (overrides.runtime === undefined) endLeftovers(logger);
+  const anchorer = await anchorChain(config, store, anchors, check, c, logger);
 
   const live = c.get<LiveProviders>(T.Live);
   const stop = c.get<StopProvider>(T.Stop);
@@ -448,6 +516,7 @@ export const createHangar = async (config: HangarConfig, overrides: Overrides = 
           .get<InstanceCommands>(T.Instances)
           .execute(seat.instance, { type: 'StopInstance' })
           .catch((e: unknown) => logger.error('could not record the instance stop', { error: String(e) }));
+        await anchorer.close();
         unsubscribe();
         metrics?.close();
         await snapshotting.close();

@@ -1,16 +1,21 @@
 import type { Records } from './application/application.js';
 import { auditInvocations } from './application/queries/audit-invocations.js';
+import { auditChain } from './application/queries/chain-audit.js';
 import { allProvidersHistory, providerHistory, recordedProviders } from './application/queries/provider-history.js';
 import { replayProvider } from './application/queries/provider-replay.js';
+import { FileChainAnchors } from './infrastructure/persistence/anchor-file.js';
+import { exportEvents } from './infrastructure/persistence/event-export.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
 
 /**
  * The records of the store at `path`, opened read-only for the command line: it works while hangars serve
- * from the same file, and loads none of the serving machinery.
+ * from the same file, and loads none of the serving machinery. (An export writes its own file, and a line to
+ * the exports log next to the store; nothing else is written.)
  */
 export const openRecords = (path: string): Records => {
   const store = openSqliteEventStore(path, { registry: hangarEventRegistry(), readonly: true });
+  const anchors = FileChainAnchors.beside(path);
   return {
     history: providerHistory(store),
     replay: replayProvider(store, store.snapshots()),
@@ -18,6 +23,11 @@ export const openRecords = (path: string): Records => {
     all: allProvidersHistory(store),
     providers: recordedProviders(store),
     verify: () => store.verifyChain(),
+    chain: {
+      head: () => store.chainHead(),
+      audit: (given) => auditChain(store, anchors, given),
+      export: (request) => exportEvents(store, path, request, () => new Date()),
+    },
     close: () => store.close(),
   };
 };

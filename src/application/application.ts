@@ -5,7 +5,9 @@ import type { warmProviders } from './commands/warm-providers.js';
 import type { StartProvider } from './commands/start-provider.js';
 import type { StopProvider } from './commands/stop-provider.js';
 import type { IdGenerator } from './ports/clock.js';
-import type { ChainVerification } from './ports/event-store.js';
+import type { ExportBefore, ExportOutcome } from './ports/event-archive.js';
+import type { ChainHead, ChainVerification } from './ports/event-store.js';
+import type { ChainAudit } from './queries/chain-audit.js';
 import type { ProviderConnection, ToolCallResult } from './ports/provider-runtime.js';
 import type { LiveChange } from './live-providers.js';
 import type { ExposeConfig, ProviderExposure } from './config.js';
@@ -79,5 +81,14 @@ export interface Records {
   readonly providers: ReturnType<typeof recordedProviders>;
   /** Recomputes the hash chain over every stored event and reports the first break. */
   readonly verify: () => Promise<ChainVerification>;
+  /** The hash chain against its anchors: the head, the whole audit, exports. */
+  readonly chain: {
+    /** The newest row's position and hash (what `audit anchor` prints). */
+    readonly head: () => Promise<ChainHead>;
+    /** The chain from the genesis (passing over accepted breaks), every anchor of the anchor list, and the heads given. */
+    readonly audit: (given?: readonly ChainHead[]) => Promise<ChainAudit>;
+    /** Writes the events before a point to a new file, verified as written, and logs the export. */
+    readonly export: (request: { readonly before: ExportBefore; readonly out: string }) => Promise<ExportOutcome>;
+  };
   readonly close: () => Promise<void>;
 }

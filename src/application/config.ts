@@ -99,11 +99,18 @@ export interface HttpConfig {
  * What the audit trail keeps of each call (`audit:`). Read at every call, so a reload applies it to the
  * calls that begin after it.
  */
+/** What the audit trail records of each call (read at every call). */
+export type CallRecording = Pick<AuditConfig, 'recordArguments' | 'maxArgumentBytes'>;
+
 export interface AuditConfig {
   /** `none`, `digest` (the default: a digest of the arguments) or `full` (the redacted arguments too). */
   readonly recordArguments: RecordArgumentsMode;
   /** Under `full`, the recorded JSON is cut to this many UTF-8 bytes (the cut and the whole size are recorded). */
   readonly maxArgumentBytes: number;
+  /** Anchor the head of the hash chain every this many events (`anchor_every`, default 1000)... */
+  readonly anchorEvery: number;
+  /** ...or every this many minutes when events came (`anchor_every_minutes`, default 10), whichever comes first. */
+  readonly anchorEveryMinutes: number;
 }
 
 /** The hangar's whole configuration after validation; every path in it is absolute. */
@@ -119,7 +126,7 @@ export interface HangarConfig {
   readonly http: HttpConfig;
   /** Which tools clients see (`expose:`). */
   readonly expose: ExposeConfig;
-  /** What the audit trail keeps of each call (`audit:`). */
+  /** What the audit trail keeps of each call, and how often the chain's head is anchored (`audit:`). */
   readonly audit: AuditConfig;
   /** Per provider and tool (per registry tool for the others), from MCP_RATE_LIMIT_RPS and MCP_RATE_LIMIT_BURST. */
   readonly rateLimit: RateLimitConfig;

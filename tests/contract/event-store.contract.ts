@@ -229,6 +229,24 @@ export function eventStoreContract(name: string, makeStore: MakeStore): void {
         assert.deepEqual(await store.verifyChain(), { ok: true, count: 3 });
       }));
 
+    it('verifies from an anchor to the head, and names the anchor when the store no longer holds it', () =>
+      withStore(async ({ store }) => {
+        await store.append('provider-a', [started, invoked('x', 1), invoked('x', 2)], 0, meta());
+        await store.append('provider-b', [started, invoked('y', 3)], 0, meta());
+        const hash = async (position: number) => (await store.hashAt(position)) ?? assert.fail(`no row ${position}`);
+        assert.equal(await store.hashAt(6), undefined);
+        assert.equal(await store.hashAt(0), undefined);
+        assert.deepEqual(await store.verifyChain({ position: 2, hash: await hash(2) }), { ok: true, count: 3 });
+        assert.deepEqual(await store.verifyChain({ position: 5, hash: await hash(5) }), { ok: true, count: 0 }, 'an anchor at the head');
+        assert.deepEqual(await store.verifyChain({ position: 0, hash: '0'.repeat(64) }), { ok: true, count: 5 }, 'the genesis is the whole chain');
+        const past = await store.verifyChain({ position: 9, hash: await hash(5) });
+        assert.deepEqual(past.ok ? undefined : [past.position, past.count], [9, 0]);
+        assert.match(past.ok ? '' : past.reason, /row 9 is missing: the store ends at position 5/);
+        const replaced = await store.verifyChain({ position: 3, hash: 'a'.repeat(64) });
+        assert.deepEqual(replaced.ok ? undefined : [replaced.position, replaced.count], [3, 0]);
+        assert.match(replaced.ok ? '' : replaced.reason, /row 3 holds the hash [0-9a-f]{12}…, not aaaaaaaaaaaa… \(replaced\)/);
+      }));
+
     it('round-trips metadata: occurredAt, correlationId, causationId, caller; absent ids stay absent', () =>
       withStore(async ({ store }) => {
         const appended = [

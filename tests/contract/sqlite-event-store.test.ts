@@ -217,6 +217,55 @@ describe('SqliteEventStore (file)', () => {
     });
   }
 
+  const anchorAt = (path: string, position: number) => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return { position, hash: db.prepare('SELECT hash FROM events WHERE position = ?').pluck().get(position) as string };
+    } finally {
+      db.close();
+    }
+  };
+  const partialCases: readonly [string, string, number, RegExp, number][] = [
+    ['a row altered after the anchor', 'UPDATE events SET data = replace(data, \'"sub"\', \'"add"\') WHERE position = 4', 4, /hash does not match/, 1],
+    ['a row deleted after the anchor', 'DELETE FROM events WHERE position = 4', 4, /row 4 is missing \(deleted\)/, 1],
+    ['the anchored row deleted', 'DELETE FROM events WHERE position = 2', 2, /row 2 is missing \(deleted\)/, 0],
+    [
+      'the newest rows deleted, anchor included (truncation)',
+      'DELETE FROM events WHERE position >= 2',
+      2,
+      /row 2 is missing: the store ends at position 1 \(its newest/,
+      0,
+    ],
+  ];
+  for (const [what, sql, position, reason, count] of partialCases) {
+    it(`verifying from an anchor finds ${what}`, async () => {
+      const path = await seeded();
+      const anchor = anchorAt(path, 2);
+      const db = new Database(path);
+      db.exec(sql);
+      db.close();
+      await using(path, { readonly: true }, async (store) => {
+        const result = await store.verifyChain(anchor);
+        if (result.ok) assert.fail(`missed ${what}`);
+        assert.deepEqual([result.position, result.count], [position, count]);
+        assert.match(result.reason, reason);
+      });
+    });
+  }
+
+  it('names the row a break was found at, to verify on past it', async () => {
+    const path = await seeded();
+    tamper(path, 'DELETE FROM events WHERE position = ?', 2);
+    tamper(path, 'UPDATE events SET data = replace(data, \'"sub"\', \'"div"\') WHERE position = ?', 4);
+    await using(path, { readonly: true }, async (store) => {
+      const first = await store.verifyChain();
+      assert.deepEqual(first.ok ? undefined : [first.position, first.resumeAt], [2, { position: 3, hash: await store.hashAt(3) }]);
+      const second = await store.verifyChain(first.ok ? undefined : first.resumeAt);
+      assert.deepEqual(second.ok ? undefined : [second.position, second.count, second.resumeAt], [4, 0, { position: 4, hash: await store.hashAt(4) }]);
+      assert.deepEqual(await store.verifyChain(second.ok ? undefined : second.resumeAt), { ok: true, count: 1 });
+    });
+  });
+
   it('refuses to read a row whose column has the wrong type, naming its position', async () => {
     const path = await seeded();
     tamper(path, "UPDATE events SET data = x'7b7d' WHERE position = ?", 2);

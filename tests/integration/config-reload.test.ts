@@ -93,7 +93,7 @@ describe('config reload (fake runtime)', () => {
       const args = { q: 'x', token: 'tk-secret-value' };
       await hangar.app.invoke({ provider: 'a', tool: 'echo', arguments: args, correlationId: 'c1' });
       const before = config({ a: subprocess(['a']) });
-      next.current = { ok: true, config: { ...before, audit: { recordArguments: 'full', maxArgumentBytes: 64 } } };
+      next.current = { ok: true, config: { ...before, audit: { ...before.audit, recordArguments: 'full', maxArgumentBytes: 64 } } };
       const outcome = await hangar.reload();
       assert.deepEqual(outcome, { status: 'applied', added: [], removed: [], changed: [], restarted: [], notApplied: [] });
       await hangar.app.invoke({ provider: 'a', tool: 'echo', arguments: args, correlationId: 'c2' });

@@ -4,7 +4,7 @@ import { invokeWithRetry } from '../../src/application/commands/invoke-with-retr
 import { registrationOf } from '../../src/application/commands/open-instance.js';
 import { startProvider } from '../../src/application/commands/start-provider.js';
 import { stopProvider } from '../../src/application/commands/stop-provider.js';
-import type { AuditConfig, ProviderConfig, RetryConfig } from '../../src/application/config.js';
+import type { CallRecording as AuditConfig, ProviderConfig, RetryConfig } from '../../src/application/config.js';
 import { LiveProviders } from '../../src/application/live-providers.js';
 import type { Scheduler } from '../../src/application/ports/clock.js';
 import { ProviderCatalog } from '../../src/application/projections/provider-catalog.projection.js';

@@ -39,5 +39,5 @@ export const hangarConfig = (dbPath: string, providers: Record<string, ProviderC
     metricsAuth: false,
   },
   expose: { mode: 'both', separator: '__' },
-  audit: { recordArguments: 'digest', maxArgumentBytes: 4096 },
+  audit: { recordArguments: 'digest', maxArgumentBytes: 4096, anchorEvery: 1000, anchorEveryMinutes: 10 },
 });

@@ -5,7 +5,7 @@ import { formatBytes, utf8Bytes } from '../../domain/shared/utf8.js';
 import { knownTools } from '../../domain/provider/state.js';
 import type { ToolDefinition } from '../../domain/provider/tool-definition.js';
 import type { ProviderCommands } from '../aggregates.js';
-import type { AuditConfig } from '../config.js';
+import type { CallRecording } from '../config.js';
 import { toDomainError, toolNotFound } from '../errors.js';
 import type { LiveProviders, LiveSession } from '../live-providers.js';
 import type { ProviderCatalog } from '../projections/provider-catalog.projection.js';
@@ -45,7 +45,7 @@ export interface InvokeToolDeps {
   /** A result larger than this (UTF-8 bytes of its JSON) is refused with RESULT_TOO_LARGE. */
   readonly maxResultBytes: number;
   /** What the call's events keep of its arguments; read at each call, so a reload changes it in place. */
-  readonly audit: AuditConfig;
+  readonly audit: CallRecording;
 }
 
 const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find((t) => t.name === name);
@@ -56,7 +56,7 @@ const findTool = (tools: readonly ToolDefinition[], name: string) => tools.find(
  * arguments as sent, which would let anyone holding the record test guesses of a redacted value against
  * it (when nothing is redacted the two are the same); under `none` nothing.
  */
-const argumentsRecord = (args: unknown, audit: AuditConfig, hasher: Hasher): ArgumentsRecord => {
+const argumentsRecord = (args: unknown, audit: CallRecording, hasher: Hasher): ArgumentsRecord => {
   switch (audit.recordArguments) {
     case 'digest':
       return { argumentsDigest: hasher.digest(args) };

@@ -4,6 +4,7 @@ import type { InstanceId, ProviderId } from '../../domain/shared/ids.js';
 import { instanceStreamId } from '../../domain/shared/streams.js';
 import type { InstanceCommands, ProviderCommands } from '../aggregates.js';
 import type { ProviderConfig } from '../config.js';
+import type { ChainBreak } from '../ports/chain-anchors.js';
 import type { Hasher } from '../ports/clock.js';
 import type { InstanceLease, InstanceLeases } from '../ports/instance-leases.js';
 import type { Logger } from '../ports/logger.js';
@@ -38,7 +39,8 @@ export const registrationOf = (config: ProviderConfig, hasher: Hasher): Provider
 
 /**
  * Opens this hangar's instance (its seat, already claimed by `lease`) over the catalog folded from the store:
- * - records the run (InstanceStarted; an earlier run in this seat that never stopped is InstanceStopped{died});
+ * - records the run (InstanceStarted; an earlier run in this seat that never stopped is InstanceStopped{died}),
+ *   then each break of the hash chain it was told to serve on (ChainBreakAccepted), before anything else;
  * - closes what an earlier run in this seat left running (ProviderStopped{hangar_restart}: that process is
  *   gone); degraded providers keep their failure count and retry time, dead ones stay dead;
  * - registers the configured providers (or records their config change) and deregisters the others;
@@ -47,11 +49,17 @@ export const registrationOf = (config: ProviderConfig, hasher: Hasher): Provider
  */
 export const openInstance =
   ({ catalog, handlers, leases, support }: OpenInstanceDeps) =>
-  async (lease: InstanceLease, identity: ProcessIdentity, configs: ReadonlyMap<ProviderId, ProviderConfig>): Promise<void> => {
+  async (
+    lease: InstanceLease,
+    identity: ProcessIdentity,
+    configs: ReadonlyMap<ProviderId, ProviderConfig>,
+    acceptedBreaks: readonly ChainBreak[] = [],
+  ): Promise<void> => {
     const own = lease.instance;
     const providers = handlers.providersOf(own);
     for (const entry of catalog.instances()) handlers.instances.seed(instanceStreamId(entry.instance), entry.state, entry.streamVersion);
     await handlers.instances.execute(own, { type: 'StartInstance', ...identity });
+    for (const { position, reason } of acceptedBreaks) await handlers.instances.execute(own, { type: 'AcceptChainBreak', position, reason });
 
     const streams = catalog.streams();
     const ownStreams = streams.filter((e) => e.instance === own);

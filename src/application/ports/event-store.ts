@@ -98,9 +98,20 @@ export interface PruneRecord {
   readonly prunedAt: string;
 }
 
-/** The outcome of checking the hash chain over the global order. */
+/** A row of the hash chain by position and hash: the head of a store, or an anchor taken of it. */
+export interface ChainHead {
+  readonly position: number;
+  readonly hash: string;
+}
+
+/**
+ * The outcome of checking the hash chain over the global order: the number of rows verified, or the first
+ * break (the position and why). `resumeAt` is the row the break was found at (the altered row, or the row
+ * after a gap), to verify on from it past a break that was accepted; absent when there is none to go on from.
+ */
 export type ChainVerification =
-  { readonly ok: true; readonly count: number } | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string };
+  | { readonly ok: true; readonly count: number }
+  | { readonly ok: false; readonly count: number; readonly position: number; readonly reason: string; readonly resumeAt?: ChainHead };
 
 /**
  * The append-only log of every domain event of the union `E`. Reads of any size never hold the caller's
@@ -126,8 +137,15 @@ export interface EventStore<E extends DomainEvent = DomainEvent> {
   prunes(): Promise<readonly PruneRecord[]>;
   /** The highest global position (0 when empty). */
   lastPosition(): Promise<number>;
-  /** Recomputes the hash chain over every stored row and reports the first break. */
-  verifyChain(): Promise<ChainVerification>;
+  /**
+   * Recomputes the hash chain and reports the first break: over every stored row, or, given `from` (an
+   * anchor: a row the caller trusts), from that row to the head. The row at `from.position` must be there
+   * with `from.hash`, else the break is at `from.position` (its rows were deleted or truncated, or replaced);
+   * `count` then counts the rows verified after it.
+   */
+  verifyChain(from?: ChainHead): Promise<ChainVerification>;
+  /** The stored hash of the row at `position`; undefined when there is no such row. */
+  hashAt(position: number): Promise<string | undefined>;
   /** Releases the store; further calls fail. */
   close(): Promise<void>;
 }

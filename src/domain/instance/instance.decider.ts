@@ -31,9 +31,21 @@ export interface RejectedConfigProblem {
  */
 export type ConfigReloadRejected = Event<'ConfigReloadRejected', { readonly sourcePath: string; readonly problems: readonly RejectedConfigProblem[] }>;
 
-export type InstanceEvent = InstanceStarted | InstanceStopped | ConfigReloadRejected;
+/**
+ * The hangar found the event store's hash chain broken at boot (a row altered or deleted, or an anchored head
+ * no longer in the store) and was told to serve anyway (`serve --accept-broken-chain`): one event per break,
+ * right after InstanceStarted, so that the acceptance is itself on the record.
+ */
+export type ChainBreakAccepted = Event<'ChainBreakAccepted', { readonly position: number; readonly reason: string }>;
 
-const INSTANCE_EVENT_TYPES = ['InstanceStarted', 'InstanceStopped', 'ConfigReloadRejected'] as const satisfies readonly InstanceEvent['type'][];
+export type InstanceEvent = InstanceStarted | InstanceStopped | ConfigReloadRejected | ChainBreakAccepted;
+
+const INSTANCE_EVENT_TYPES = [
+  'InstanceStarted',
+  'InstanceStopped',
+  'ConfigReloadRejected',
+  'ChainBreakAccepted',
+] as const satisfies readonly InstanceEvent['type'][];
 
 const instanceEventTypes: ReadonlySet<string> = new Set(INSTANCE_EVENT_TYPES);
 export const isInstanceEvent = <E extends { readonly type: string }>(event: E): event is Extract<E, InstanceEvent> => instanceEventTypes.has(event.type);
@@ -46,7 +58,9 @@ export type InstanceCommand =
   /** Another process found the seat free: whoever held it ended without stopping. */
   | { readonly type: 'RecordInstanceDied' }
   /** A reload of the config file was refused (it does not validate); the running configuration stays. */
-  | { readonly type: 'RejectConfigReload'; readonly sourcePath: string; readonly problems: readonly RejectedConfigProblem[] };
+  | { readonly type: 'RejectConfigReload'; readonly sourcePath: string; readonly problems: readonly RejectedConfigProblem[] }
+  /** The hash chain is broken at `position` and this process was told to serve anyway. */
+  | { readonly type: 'AcceptChainBreak'; readonly position: number; readonly reason: string };
 
 export type InstanceState =
   | { readonly status: 'new' }
@@ -65,6 +79,8 @@ const decide = (command: InstanceCommand, state: InstanceState): readonly Instan
       return state.status === 'running' ? [{ type: 'InstanceStopped', data: { reason: 'died' } }] : [];
     case 'RejectConfigReload':
       return [{ type: 'ConfigReloadRejected', data: { sourcePath: command.sourcePath, problems: command.problems } }];
+    case 'AcceptChainBreak':
+      return [{ type: 'ChainBreakAccepted', data: { position: command.position, reason: command.reason } }];
     default:
       return assertNever(command);
   }
@@ -73,6 +89,7 @@ const decide = (command: InstanceCommand, state: InstanceState): readonly Instan
 const evolve = (state: InstanceState, event: InstanceEvent): InstanceState => {
   switch (event.type) {
     case 'ConfigReloadRejected':
+    case 'ChainBreakAccepted':
       return state;
     case 'InstanceStarted':
       return { status: 'running', ...event.data };

@@ -226,6 +226,9 @@ const httpSchema = z.strictObject({
     .optional(),
 });
 
+/** How often the serving hangar anchors the head of the hash chain when the config says nothing. */
+export const DEFAULT_ANCHOR_EVERY = { events: 1000, minutes: 10 } as const;
+
 /**
  * What the audit trail keeps of each call when the config says nothing: a digest of the arguments, and
  * under `full` at most 4 KiB of their redacted JSON per call (a store of a million calls then grows by at
@@ -246,6 +249,10 @@ const auditSchema = z.strictObject({
     })
     .default(DEFAULT_AUDIT.record_arguments),
   max_argument_bytes: boundedNumber({ int: true, ...ARGUMENT_BYTES_BOUNDS }).default(DEFAULT_AUDIT.max_argument_bytes),
+  /** Anchor the head every this many events... */
+  anchor_every: boundedNumber({ int: true, gte: 1 }).default(DEFAULT_ANCHOR_EVERY.events),
+  /** ...or every this many minutes (when events came), whichever comes first. */
+  anchor_every_minutes: boundedNumber({ gt: 0, lte: 1440 }).default(DEFAULT_ANCHOR_EVERY.minutes),
 });
 
 /**
@@ -264,7 +271,7 @@ export const configFileSchema = z.strictObject({
   limits: limitsSchema.default(DEFAULT_LIMITS),
   http: httpSchema.default({ ...DEFAULT_HTTP, allowed_origins: [], metrics_auth: false }),
   expose: exposeSchema.default({ ...DEFAULT_EXPOSE }),
-  audit: auditSchema.default({ ...DEFAULT_AUDIT }),
+  audit: auditSchema.default({ ...DEFAULT_AUDIT, anchor_every: DEFAULT_ANCHOR_EVERY.events, anchor_every_minutes: DEFAULT_ANCHOR_EVERY.minutes }),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -166,7 +166,12 @@ const toHangarConfig = (file: ConfigFile, sourcePath: string, env: Env, written:
     limits: { maxMessageBytes: file.limits.max_message_bytes, maxResultBytes: file.limits.max_result_bytes },
     http: toHttpConfig(file),
     expose: { mode: file.expose.mode, separator: file.expose.separator },
-    audit: { recordArguments: file.audit.record_arguments, maxArgumentBytes: file.audit.max_argument_bytes },
+    audit: {
+      recordArguments: file.audit.record_arguments,
+      maxArgumentBytes: file.audit.max_argument_bytes,
+      anchorEvery: file.audit.anchor_every,
+      anchorEveryMinutes: file.audit.anchor_every_minutes,
+    },
     retry: {
       maxAttempts: file.retry.max_attempts,
       initialDelayMs: file.retry.initial_delay_ms,

@@ -115,6 +115,7 @@ const instanceEventSchemas: EventSchemas<InstanceEvent> = {
       problems: z.array(z.object({ path: z.string(), line: z.number().int().nullable(), message: z.string() })),
     }),
   },
+  ChainBreakAccepted: { schema: z.object({ position: count, reason: z.string() }) },
 };
 
 /** Every hangar event type's schema (a test registry may extend it with test-only types). */

@@ -10,6 +10,9 @@ import { isProviderId } from '../../domain/shared/ids.js';
 import type { ReplayPoint } from '../../application/queries/provider-replay.js';
 import { parseReplayPoint } from '../../application/queries/provider-replay.js';
 import { auditPageDto, formatInvocations, invocationsCsv } from '../shared/audit.js';
+import { formatHead, parseHead, type BootCheck } from '../../application/queries/chain-audit.js';
+import type { ExportVerification } from '../../application/ports/event-archive.js';
+import type { ChainHead } from '../../application/ports/event-store.js';
 import { historyEntryDto, replayAtDto, replayWindowDto } from '../shared/dto.js';
 import { formatReplayAt, formatReplayWindow, formatTimeline, summarise } from '../shared/timeline.js';
 
@@ -127,11 +130,143 @@ export const historyCommand = async (records: Records, provider: string | undefi
   return { stdout: formatTimeline(provider, events), exitCode: 0 };
 };
 
-/** `mcp-hangar audit verify`: checks the hash chain; exit 1 naming the first bad position. */
-export const auditVerifyCommand = async (records: Records, path: string): Promise<CliOutcome> => {
-  const result = await records.verify();
-  if (result.ok) return { stdout: `${path}: hash chain intact over ${result.count} events`, exitCode: 0 };
-  return { stderr: `${path}: hash chain BROKEN at position ${result.position}: ${result.reason} (${result.count} events checked)`, exitCode: 1 };
+const short = (hash: string): string => `${hash.slice(0, 12)}…`;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** `mcp-hangar audit anchor`: the head of the chain as `position:hash`, to keep somewhere else and check later. */
+export const auditAnchorCommand = async (records: Records): Promise<CliOutcome> => ({ stdout: formatHead(await records.chain.head()), exitCode: 0 });
+
+/** Reads `--anchor position:hash` values; a usage error (exit 2) names the first that is not one. */
+export const parseAnchors = (values: readonly string[]): { readonly heads: readonly ChainHead[] } | { readonly usage: CliOutcome } => {
+  const heads: ChainHead[] = [];
+  for (const value of values) {
+    const head = parseHead(value);
+    if (head === undefined) {
+      return { usage: { stderr: `mcp-hangar audit verify: --anchor ${value} is not position:hash (as \`mcp-hangar audit anchor\` prints it)`, exitCode: 2 } };
+    }
+    heads.push(head);
+  }
+  return { heads };
+};
+
+/**
+ * `mcp-hangar audit verify [--anchor position:hash]...`: the hash chain over every stored event (passing over
+ * breaks a hangar was told to accept), every anchor of the anchor file, and each head given. Exit 1 naming
+ * the first bad position, each anchor the store no longer holds, each line of the anchor file that is not one.
+ */
+export const auditVerifyCommand = async (records: Records, path: string, given: readonly ChainHead[] = []): Promise<CliOutcome> => {
+  const audit = await records.chain.audit(given);
+  const out: string[] = [];
+  const err: string[] = [];
+  if (audit.broken === undefined) {
+    const accepted = audit.accepted.length === 0 ? '' : `, but for ${plural(audit.accepted.length, 'accepted break')}:`;
+    out.push(`${path}: hash chain intact over ${audit.count} events${accepted}`);
+    for (const a of audit.accepted) out.push(`  position ${a.position}: ${a.reason} (accepted ${a.acceptedAt})`);
+  } else {
+    err.push(`${path}: hash chain BROKEN at position ${audit.broken.position}: ${audit.broken.reason} (${audit.count} events checked)`);
+  }
+  const { anchors } = audit;
+  if (!anchors.exists) {
+    out.push(`anchors: none yet (${anchors.location}); a serving hangar writes them — until then a cut-off of the newest events cannot be seen`);
+  } else {
+    const latest =
+      anchors.latest === undefined ? '' : `, the newest ${anchors.latest.head.position}:${short(anchors.latest.head.hash)} (anchored ${anchors.latest.at})`;
+    const forgiven = anchors.forgiven === 0 ? '' : `; ${anchors.forgiven} no longer held, covered by an accepted break`;
+    out.push(`anchors: ${anchors.held} held in ${anchors.location}${latest}${forgiven}`);
+    for (const f of anchors.failed) {
+      err.push(
+        `${path}: the anchored head ${f.record.head.position}:${short(f.record.head.hash)} (anchored ${f.record.at}) is no longer in the store: ${f.reason}`,
+      );
+    }
+    for (const p of anchors.problems) err.push(`${anchors.location} line ${p.line}: ${p.message}`);
+  }
+  for (const g of audit.given) {
+    if (g.notHeld === undefined) out.push(`anchor ${g.head.position}:${short(g.head.hash)}: held`);
+    else err.push(`${path}: does not hold the anchor ${g.head.position}:${short(g.head.hash)}: ${g.notHeld}`);
+  }
+  return {
+    ...(out.length > 0 ? { stdout: out.join('\n') } : {}),
+    ...(err.length > 0 ? { stderr: err.join('\n') } : {}),
+    exitCode: audit.ok ? 0 : 1,
+  };
+};
+
+/** `mcp-hangar audit verify --file FILE.jsonl`: an export verified on its own; exit 1 naming the first bad line and position. */
+export const auditVerifyFileCommand = (file: string, result: ExportVerification): CliOutcome => {
+  if (result.ok) {
+    const anchors = result.anchors.length === 0 ? '' : `; holds ${result.anchors.map((a) => `${a.position}:${short(a.hash)}`).join(', ')}`;
+    return {
+      stdout: `${file}: export intact: positions ${result.from}..${result.to} (${result.count} events), last hash ${short(result.lastHash)}, made ${result.createdAt}${anchors}`,
+      exitCode: 0,
+    };
+  }
+  const where = [result.line === undefined ? undefined : `line ${result.line}`, result.position === undefined ? undefined : `position ${result.position}`]
+    .filter((w) => w !== undefined)
+    .join(', ');
+  return { stderr: `${file}: export BROKEN${where === '' ? '' : ` at ${where}`}: ${result.reason}`, exitCode: 1 };
+};
+
+/**
+ * `mcp-hangar audit export --before <time|position> --out FILE.jsonl`: every event before that point, as
+ * stored, verified as written. Exit 2 when the file exists (never overwritten) or the point is not one; 1
+ * when there is nothing before it or the chain is broken inside the range (no file is left).
+ */
+export const auditExportCommand = async (records: Records, path: string, options: { readonly before: string; readonly out: string }): Promise<CliOutcome> => {
+  const before = parseReplayPoint(options.before);
+  if (before === undefined)
+    return { stderr: `mcp-hangar audit export: --before '${options.before}' is neither an ISO time nor a global position`, exitCode: 2 };
+  const result = await records.chain.export({ before, out: options.out });
+  if (result.ok) {
+    const s = result.summary;
+    return {
+      stdout: [
+        `${s.path}: ${s.count} events, positions ${s.from}..${s.to}, last hash ${s.lastHash}`,
+        `sha256 ${s.sha256}; logged in ${s.log}`,
+        `check it with: mcp-hangar audit verify --file ${s.path}`,
+      ].join('\n'),
+      exitCode: 0,
+    };
+  }
+  switch (result.kind) {
+    case 'exists':
+      return { stderr: `mcp-hangar audit export: ${result.path} exists; an export never overwrites a file (choose another --out)`, exitCode: 2 };
+    case 'nothing':
+      return { stderr: `mcp-hangar audit export: ${path} holds no event before ${options.before}; nothing exported`, exitCode: 1 };
+    case 'broken':
+      return {
+        stderr: `mcp-hangar audit export: ${path}: hash chain BROKEN at position ${result.position}: ${result.reason}; nothing exported (an export must verify on its own: export --before a point ahead of the break, and see mcp-hangar audit verify)`,
+        exitCode: 1,
+      };
+  }
+};
+
+/**
+ * What `serve` prints when the boot check finds the chain broken (exit 1): where and why, where it checked
+ * from, and how to proceed.
+ */
+export const chainBrokenRefusal = (check: BootCheck, store: string, anchors: string, configPath: string): string => {
+  const shown = check.breaks.slice(0, 5);
+  const config = `-c ${configPath}`;
+  const lines = [
+    `mcp-hangar: refusing to serve: the hash chain of the event store ${store} is broken`,
+    ...shown.map((b) => `  at position ${b.position}: ${b.reason}`),
+    ...(check.breaks.length > shown.length ? [`  … ${check.tooMany ? 'more than ' : ''}${check.breaks.length} breaks in all`] : []),
+    check.from === undefined
+      ? `(checked the whole chain${check.anchored ? ': no anchor of it is still held' : ': there is no anchor file yet'}; anchors: ${anchors})`
+      : `(checked from the anchor ${check.from.head.position}:${short(check.from.head.hash)} of ${check.from.at} to the head; anchors: ${anchors})`,
+    'The store was changed outside the hangar: events were altered, deleted or cut off. Nothing was written.',
+    `Check the whole store: mcp-hangar audit verify ${config}`,
+  ];
+  if (check.tooMany) {
+    lines.push(`With more than ${check.breaks.length} breaks this is not a log to serve from: restore the store from a backup.`);
+  } else {
+    lines.push(
+      'Then restore the store from a backup, or serve on it as it is:',
+      `  mcp-hangar serve --accept-broken-chain ${config}`,
+      '(the acceptance is recorded: a ChainBreakAccepted event per break, and a line in the anchor file; from then on boots and `audit verify` pass over these breaks, and no other)',
+    );
+  }
+  return lines.join('\n');
 };
 
 export interface ReplayOptions {

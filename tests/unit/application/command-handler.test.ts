@@ -58,7 +58,8 @@ const observed = (store: EventStore<HangarEvent>) => {
     streamIds: (prefix) => store.streamIds(prefix),
     prunes: () => store.prunes(),
     lastPosition: () => store.lastPosition(),
-    verifyChain: () => store.verifyChain(),
+    verifyChain: (from) => store.verifyChain(from),
+    hashAt: (position) => store.hashAt(position),
     close: () => store.close(),
   };
   return { store: wrapped, seen };
@@ -167,7 +168,8 @@ describe('CommandHandler', () => {
       streamIds: (prefix) => memory.streamIds(prefix),
       prunes: () => memory.prunes(),
       lastPosition: () => memory.lastPosition(),
-      verifyChain: () => memory.verifyChain(),
+      verifyChain: (from) => memory.verifyChain(from),
+      hashAt: (position) => memory.hashAt(position),
       close: () => memory.close(),
     });
     const providers = providerCommands(one, deps(store));
@@ -273,7 +275,8 @@ describe('CommandHandler', () => {
       streamIds: (prefix) => memory.streamIds(prefix),
       prunes: () => memory.prunes(),
       lastPosition: () => memory.lastPosition(),
-      verifyChain: () => memory.verifyChain(),
+      verifyChain: (from) => memory.verifyChain(from),
+      hashAt: (position) => memory.hashAt(position),
       close: () => memory.close(),
     };
     const providers = providerCommands(one, deps(contested));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InvokeStage, InvokeTool } from '../../../src/application/commands/invoke-tool.js';
-import type { AuditConfig } from '../../../src/application/config.js';
+import type { CallRecording as AuditConfig } from '../../../src/application/config.js';
 import type { ToolCallResult } from '../../../src/application/ports/provider-runtime.js';
 import type { ProviderEvent } from '../../../src/domain/provider/events.js';
 import type { ErrorCode } from '../../../src/domain/shared/errors.js';

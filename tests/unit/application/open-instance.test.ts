@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { instanceCommands, providerCommands, type ProviderCommands } from '../../../src/application/aggregates.js';
 import { openInstance, registrationOf } from '../../../src/application/commands/open-instance.js';
 import type { ProviderConfig } from '../../../src/application/config.js';
+import type { ChainBreak } from '../../../src/application/ports/chain-anchors.js';
 import { ProviderCatalog } from '../../../src/application/projections/provider-catalog.projection.js';
 import type { HangarEvent } from '../../../src/domain/hangar-event.js';
 import { instanceId, providerId, type ProviderId } from '../../../src/domain/shared/ids.js';
@@ -31,7 +32,7 @@ const configsOf = (providers: Record<string, ProviderSpec | ProviderConfig>): Re
  * catalog, and opens the instance. Returns the seat, its provider commands and what the boot recorded
  * (stream, type, data). Releasing the lease without anything else is a hangar that died.
  */
-const boot = async (world: World, providers: Record<string, ProviderSpec | ProviderConfig>, pid = 100) => {
+const boot = async (world: World, providers: Record<string, ProviderSpec | ProviderConfig>, pid = 100, acceptedBreaks: readonly ChainBreak[] = []) => {
   const { store, leases, clock } = world;
   const lease = await leases.claim();
   const bus = new RxjsEventBus<HangarEvent>();
@@ -46,7 +47,7 @@ const boot = async (world: World, providers: Record<string, ProviderSpec | Provi
     support: { hasher: jsonHasher, logger: silentLogger },
   });
   const before = await store.lastPosition();
-  await open(lease, { pid, host: 'box', version: '0.1.0' }, configsOf(providers));
+  await open(lease, { pid, host: 'box', version: '0.1.0' }, configsOf(providers), acceptedBreaks);
   const recorded = (await store.readAll({ fromPosition: before + 1 })).map((e) => [e.streamId, e.type, e.data]);
   return { lease, catalog, providers: own, recorded };
 };
@@ -101,6 +102,24 @@ describe('openInstance', () => {
       [
         ['instance-1', 'InstanceStopped'],
         ['instance-1', 'InstanceStarted'],
+      ],
+    );
+  });
+
+  it('records each break of the hash chain it was told to serve on, right after InstanceStarted', async () => {
+    const world = givenStore();
+    const breaks = [
+      { position: 4, reason: 'row 4 is missing (deleted)' },
+      { position: 9, reason: 'hash does not match the row content and the previous hash (row or hash altered)' },
+    ];
+    const { recorded } = await boot(world, { math: {} }, 100, breaks);
+    assert.deepEqual(
+      recorded.slice(0, 4).map(([stream, type, data]) => [stream, type, data]),
+      [
+        ['instance-1', 'InstanceStarted', started(100)],
+        ['instance-1', 'ChainBreakAccepted', breaks[0]],
+        ['instance-1', 'ChainBreakAccepted', breaks[1]],
+        ['provider-math@1', 'ProviderRegistered', { providerId: 'math', ...registrationOf(providerConfig(), jsonHasher) }],
       ],
     );
   });

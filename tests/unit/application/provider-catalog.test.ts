@@ -226,7 +226,8 @@ describe('ProviderCatalog', () => {
         streamIds: (prefix) => given.store.streamIds(prefix),
         prunes: () => given.store.prunes(),
         lastPosition: () => given.store.lastPosition(),
-        verifyChain: () => given.store.verifyChain(),
+        verifyChain: (from) => given.store.verifyChain(from),
+        hashAt: (position) => given.store.hashAt(position),
         close: () => given.store.close(),
       };
       const catalog = new ProviderCatalog(one);

@@ -51,6 +51,7 @@ const givenHistory = async (count: number) => {
     readAll: (options) => memory.readAll(options),
     streamIds: (prefix) => memory.streamIds(prefix),
     prunes: () => memory.prunes(),
+    hashAt: (position) => memory.hashAt(position),
     lastPosition: () => memory.lastPosition(),
     verifyChain: () => memory.verifyChain(),
     close: () => memory.close(),

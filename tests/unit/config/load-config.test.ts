@@ -221,12 +221,24 @@ describe('loadConfig: each kind of problem names its path and line', () => {
   });
 
   it('reads the audit section: digest and 4096 bytes by default, none | digest | full, a size from 64 bytes to 1 MiB', () => {
-    assert.deepEqual(ok(loadConfig(writeConfig('providers: {}\n'), {})).audit, { recordArguments: 'digest', maxArgumentBytes: 4096 });
+    assert.deepEqual(ok(loadConfig(writeConfig('providers: {}\n'), {})).audit, {
+      anchorEvery: 1000,
+      anchorEveryMinutes: 10,
+      recordArguments: 'digest',
+      maxArgumentBytes: 4096,
+    });
     assert.deepEqual(ok(loadConfig(writeConfig('audit:\n  record_arguments: full\n  max_argument_bytes: 64\n'), {})).audit, {
+      anchorEvery: 1000,
+      anchorEveryMinutes: 10,
       recordArguments: 'full',
       maxArgumentBytes: 64,
     });
-    assert.deepEqual(ok(loadConfig(writeConfig('audit: { record_arguments: none }\n'), {})).audit, { recordArguments: 'none', maxArgumentBytes: 4096 });
+    assert.deepEqual(ok(loadConfig(writeConfig('audit: { record_arguments: none }\n'), {})).audit, {
+      anchorEvery: 1000,
+      anchorEveryMinutes: 10,
+      recordArguments: 'none',
+      maxArgumentBytes: 4096,
+    });
     assert.equal(ok(loadConfig(writeConfig('audit: { max_argument_bytes: 1048576 }\n'), {})).audit.maxArgumentBytes, 1024 * 1024);
   });
 
@@ -243,6 +255,23 @@ describe('loadConfig: each kind of problem names its path and line', () => {
     only(problems('audit:\n  max_argument_bytes: 100.5\n'), 'audit.max_argument_bytes', 2, /integer from 64 to 1048576, got 100\.5/);
     only(problems('audit:\n  max_argument_bytes: lots\n'), 'audit.max_argument_bytes', 2, /got "lots"/);
     only(problems('audit:\n  record_argument: full\n'), 'audit.record_argument', 2, /^unknown key 'record_argument' — did you mean 'record_arguments'\?/);
+  });
+
+  it('reads how often the hash chain is anchored (audit.anchor_every, audit.anchor_every_minutes), with its defaults', () => {
+    assert.deepEqual(ok(loadConfig(writeConfig('providers: {}\n'), {})).audit, {
+      recordArguments: 'digest',
+      maxArgumentBytes: 4096,
+      anchorEvery: 1000,
+      anchorEveryMinutes: 10,
+    });
+    assert.deepEqual(ok(loadConfig(writeConfig('audit:\n  anchor_every: 50\n  anchor_every_minutes: 0.5\n'), {})).audit, {
+      recordArguments: 'digest',
+      maxArgumentBytes: 4096,
+      anchorEvery: 50,
+      anchorEveryMinutes: 0.5,
+    });
+    only(problems('audit:\n  anchor_every: 0\n'), 'audit.anchor_every', 2, 'expected an integer ≥ 1, got 0');
+    only(problems('audit:\n  anchor_every_minutes: -1\n'), 'audit.anchor_every_minutes', 2, /^expected a number > 0/);
   });
 
   it('reads the http section with its defaults, names plain tokens, and checks what it holds', () => {

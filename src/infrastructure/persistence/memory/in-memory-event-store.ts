@@ -1,5 +1,6 @@
 import {
   ConcurrencyError,
+  type ChainHead,
   type ChainVerification,
   type EventMetadata,
   type EventStore,
@@ -20,7 +21,7 @@ import { parseStreamId } from '../../../domain/shared/streams.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
-import { ChainVerifier, EMPTY_HEAD, linkRows, type EventRow } from '../hash-chain.js';
+import { EMPTY_HEAD, linkRows, verifyColumns, type EventRow } from '../hash-chain.js';
 import { INVOCATION_TYPES, invocationRecord, matchesInvocation, newestFirst, outcomeOf, recordedArguments } from '../invocation-records.js';
 
 /** The rows of an in-memory store, as the SQLite store would hold them (JSON text, hashes). */
@@ -183,11 +184,18 @@ export class InMemoryEventStore<E extends DomainEvent> implements EventStore<E>,
     return { invocations: page, nextBefore: matching.length > filter.limit ? (page[page.length - 1] as InvocationRecord).position : null };
   }
 
-  async verifyChain(): Promise<ChainVerification> {
+  async verifyChain(from?: ChainHead): Promise<ChainVerification> {
     this.assertOpen();
-    const verifier = new ChainVerifier();
-    for (const row of this.log.rows) if (!verifier.next(row)) break;
-    return verifier.result();
+    const start = from?.position ?? 0;
+    const rows = this.log.rows
+      .filter((row) => row.position >= start)
+      .map((r) => [r.position, r.streamId, r.streamVersion, r.type, r.schemaVersion, r.data, r.metadata, r.occurredAt, r.hash]);
+    return verifyColumns(rows, from, () => this.log.rows.at(-1)?.position ?? 0);
+  }
+
+  async hashAt(position: number): Promise<string | undefined> {
+    this.assertOpen();
+    return this.log.rows.find((row) => row.position === position)?.hash;
   }
 
   async close(): Promise<void> {

@@ -14,10 +14,11 @@ import {
   type StoredEvent,
 } from '../../../application/ports/event-store.js';
 import type { InvocationAudit, InvocationFilter, InvocationPage } from '../../../application/ports/invocation-audit.js';
+import type { ExportBefore } from '../../../application/ports/event-archive.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
-import { ChainVerifier, EMPTY_HEAD, linkRows, type ChainHead, type EventRow } from '../hash-chain.js';
+import { EMPTY_HEAD, HASH_INPUT_SQL, linkRows, verifyPages, type ChainHead, type EventRow, type HashedPages } from '../hash-chain.js';
 import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
 import type { SnapshotStore } from '../../../application/ports/snapshot-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
@@ -65,6 +66,8 @@ const CATCH_UP_SLICE = 512;
 
 const COLUMNS =
   'position, stream_id AS streamId, stream_version AS streamVersion, type, schema_version AS schemaVersion, data, metadata, occurred_at AS occurredAt, hash';
+/** Rows a verification reads at a time: pages of this size cost less than one long iteration (measured). */
+const VERIFY_PAGE_ROWS = 1000;
 // In EventRow field order, for ChainVerifier.nextColumns.
 const RAW_COLUMNS = 'position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash';
 // One bound parameter for any number of types, so one prepared statement serves every type filter.
@@ -315,14 +318,21 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
     return covered;
   }
 
-  async verifyChain(): Promise<ChainVerification> {
+  async verifyChain(from?: ChainHead): Promise<ChainVerification> {
     this.assertOpen();
     return this.reading(() => {
-      const verifier = new ChainVerifier();
-      // One statement reads one snapshot, even while another connection appends; raw rows spare an object each.
-      const rows = this.statement(`SELECT ${RAW_COLUMNS} FROM events ORDER BY position`).raw().iterate() as IterableIterator<unknown[]>;
-      for (const row of rows) if (!verifier.nextColumns(row)) break;
-      return verifier.result();
+      // Pages of one text per row (the hash input built by SQLite), all read in one transaction, so one
+      // snapshot even while another connection appends; a row the fast check does not pass is read whole.
+      const page = this.statement(`SELECT position, hash, ${HASH_INPUT_SQL} FROM events WHERE position > ? ORDER BY position LIMIT ${VERIFY_PAGE_ROWS}`).raw();
+      const columns = this.statement(`SELECT ${RAW_COLUMNS} FROM events WHERE position = ?`).raw();
+      const first = this.statement('SELECT position, hash FROM events WHERE position >= ? ORDER BY position LIMIT 1').raw();
+      const pages: HashedPages = {
+        page: (after) => page.all(after) as unknown[][],
+        columns: (position) => columns.get(position) as unknown[],
+        firstFrom: (position) => first.get(position) as unknown[] | undefined,
+        lastPosition: () => (this.head.get() as ChainHead | undefined)?.position ?? 0,
+      };
+      return this.db.transaction(() => verifyPages(pages, from))();
     });
   }
 
@@ -330,6 +340,41 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
   snapshots(): SnapshotStore {
     this.assertOpen();
     return (this.snapshotStore ??= new SqliteSnapshotStore(this.db, (error) => this.failure(error)));
+  }
+
+  async hashAt(position: number): Promise<string | undefined> {
+    this.assertOpen();
+    return this.reading(() => this.statement('SELECT hash FROM events WHERE position = ?').pluck().get(position) as string | undefined);
+  }
+
+  /** The newest row's position and hash (position 0 and the genesis hash when empty). */
+  async chainHead(): Promise<ChainHead> {
+    this.assertOpen();
+    return this.reading(() => (this.head.get() as ChainHead | undefined) ?? EMPTY_HEAD);
+  }
+
+  /**
+   * The last position an export ending before `before` holds: below a position (and at most the head); or,
+   * for a time, the last event that occurred before it (0 when there is none).
+   */
+  async lastPositionBefore(before: ExportBefore): Promise<number> {
+    this.assertOpen();
+    return this.reading(() => {
+      if ('position' in before) return Math.min(before.position - 1, (this.head.get() as ChainHead | undefined)?.position ?? 0);
+      const last = this.statement('SELECT max(position) FROM events WHERE occurred_at < ?').pluck().get(normaliseSince(before.at)) as number | null;
+      return last ?? 0;
+    });
+  }
+
+  /**
+   * Up to `limit` rows after `afterPosition`, exactly as stored (not decoded): for exports, read page by page
+   * so that memory stays flat however long the log is.
+   */
+  async rawRows(afterPosition: number, limit: number): Promise<readonly EventRow[]> {
+    this.assertOpen();
+    return this.reading(
+      () => this.statement(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).all(afterPosition, limit) as EventRow[],
+    );
   }
 
   /** Commits the appends still waiting for their batch, then closes; appends made after it are refused. */
