@@ -14,6 +14,7 @@ import {
   auditCommand,
   auditAnchorCommand,
   auditExportCommand,
+  auditPruneCommand,
   auditVerifyCommand,
   auditVerifyFileCommand,
   chainBrokenRefusal,
@@ -465,6 +466,23 @@ audit
     const outcome = await auditExportCommand(opened, config.eventStore.path, options);
     await opened.close();
     await finish(outcome);
+  });
+
+audit
+  .command('prune')
+  .description('remove the tool-call events before a point that an export holds (see audit export); lifecycle events stay, and the chain still verifies')
+  .option(configOption, configHelp)
+  .requiredOption('--before <point>', 'an ISO time (the calls before it) or a global position (the calls below it): the same point as the export')
+  .action(async (options: { config?: string; before: string }) => {
+    letYoungGenerationGrow();
+    const config = configFrom(options);
+    if (!existsSync(config.eventStore.path)) return finish(noStoreYet(config.eventStore.path, config.sourcePath));
+    const pruning = (await import('./records.js')).openPruning(config.eventStore.path);
+    try {
+      await finish(await auditPruneCommand(pruning.prune, config.eventStore.path, options));
+    } finally {
+      await pruning.close();
+    }
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

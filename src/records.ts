@@ -7,6 +7,9 @@ import { FileChainAnchors } from './infrastructure/persistence/anchor-file.js';
 import { exportEvents } from './infrastructure/persistence/event-export.js';
 import { hangarEventRegistry } from './infrastructure/persistence/hangar-event-schemas.js';
 import { openSqliteEventStore } from './infrastructure/persistence/sqlite/sqlite-event-store.js';
+import { SqliteHistoryRetention } from './infrastructure/persistence/sqlite/sqlite-retention.js';
+import { pruneHistory } from './application/commands/prune-history.js';
+import { systemClock } from './infrastructure/system/system-clock.js';
 
 /**
  * The records of the store at `path`, opened read-only for the command line: it works while hangars serve
@@ -28,6 +31,19 @@ export const openRecords = (path: string): Records => {
       audit: (given) => auditChain(store, anchors, given),
       export: (request) => exportEvents(store, path, request, () => new Date()),
     },
+    close: () => store.close(),
+  };
+};
+
+/**
+ * The store at `path` opened for writing, for `audit prune` (the one command that changes the store): it
+ * works while hangars serve from the same file, each prune chunk being one short transaction.
+ */
+export const openPruning = (path: string) => {
+  const store = openSqliteEventStore(path, { registry: hangarEventRegistry() });
+  const retention = new SqliteHistoryRetention(store, path, FileChainAnchors.beside(path));
+  return {
+    prune: pruneHistory({ store, snapshots: store.snapshots(), retention, clock: systemClock }),
     close: () => store.close(),
   };
 };

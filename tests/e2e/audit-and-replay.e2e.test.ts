@@ -138,4 +138,74 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
     assert.ok(replay.state.retry_at !== null);
     assert.equal(replay.state.last_error.code, 'PROVIDER_START_FAILED');
   });
+
+  it('prunes the calls an export holds: refused without one, then the chain still verifies, replay says what was pruned, and counters stay', async () => {
+    const point = String(at('CircuitOpened').position);
+    const stateNow = async () =>
+      JSON.parse((await cli('replay', 'story', '--at', String(Number.MAX_SAFE_INTEGER), '--json', '--config', config)).stdout) as {
+        state: Record<string, unknown>;
+        pruned: unknown;
+      };
+    const before = await stateNow();
+
+    const refused = await cli('audit', 'prune', '--before', point, '--config', config);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /refused, nothing removed: no export holds every event from position 1 through \d+/);
+    assert.match(refused.stderr, /mcp-hangar audit export --before/);
+
+    const file = join(dir.path, 'before-circuit.jsonl');
+    const exported = await cli('audit', 'export', '--before', point, '--out', file, '--config', config);
+    assert.equal(exported.code, 0, exported.stderr);
+    const pruned = await cli('audit', 'prune', '--before', point, '--config', config);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    const count = Number(/pruned (\d+) tool-call events at or before position (\d+)/.exec(pruned.stdout)?.[1]);
+    assert.ok(count >= 5, pruned.stdout);
+
+    const verify = await cli('audit', 'verify', '--config', config);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    assert.equal((await cli('audit', 'verify', '--file', file)).code, 0);
+
+    const db = new Database(store, { readonly: true });
+    try {
+      const left = db
+        .prepare("SELECT count(*) FROM events WHERE position < ? AND type IN ('ToolInvoked', 'ToolInvocationFailed')")
+        .pluck()
+        .get(Number(point)) as number;
+      const lifecycle = db.prepare("SELECT count(*) FROM events WHERE position < ? AND type = 'ProviderStarted'").pluck().get(Number(point)) as number;
+      assert.ok(left <= 3, `${left} calls left before the point: the newest of a stream or an anchored one only`);
+      assert.ok(lifecycle >= 2, 'lifecycle events stay');
+    } finally {
+      db.close();
+    }
+
+    assert.deepEqual(await stateNow(), before, 'the state after the pruned range is exact (folded from the snapshot the prune saved)');
+    const early = JSON.parse((await cli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--json', '--config', config)).stdout) as {
+      pruned: { through_position: number; export_path: string } | null;
+    };
+    assert.equal(early.pruned?.export_path, file);
+    const text = await cli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--config', config);
+    assert.match(text.stdout, /were pruned from the store \(their export: .*before-circuit\.jsonl\)/);
+
+    const hangar = await connectHangar(config, UNLIMITED);
+    try {
+      const details = (await hangar.call('registry_details', { provider: 'math' })).structuredContent as { counters: Record<string, number> };
+      assert.equal(details.counters['invocations'], 5, 'the calls pruned still count: the boot folds from snapshots');
+      assert.equal((await hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a: 1, b: 1 } })).isError, undefined);
+    } finally {
+      await hangar.close();
+    }
+
+    const later = join(dir.path, 'after-circuit.jsonl');
+    const second = await cli('audit', 'export', '--before', new Date().toISOString(), '--out', later, '--config', config);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      new RegExp(`positions ${Number(/at or before position (\d+)/.exec(pruned.stdout)?.[1]) + 1}\\.\\.`),
+      'the next export starts where the prune ended',
+    );
+    assert.equal((await cli('audit', 'verify', '--file', later)).code, 0);
+    const again = await cli('audit', 'prune', '--before', new Date().toISOString(), '--config', config);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await cli('audit', 'verify', '--config', config)).code, 0);
+  });
 });

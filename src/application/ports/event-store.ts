@@ -86,8 +86,9 @@ export interface ReadAllOptions<T extends string = string> {
 export interface PruneRecord {
   /** Per-call events at or before this position were removed (the newest event of each stream was kept). */
   readonly throughPosition: number;
-  /** When the event at that position occurred. */
+  /** When the event at that position occurred, and its hash (the row after it links to it; exports after the prune start there). */
   readonly throughTime: string;
+  readonly throughHash: string;
   /** The point the prune was asked for (`--before`), as given. */
   readonly before: string;
   /** Where the export that holds them was written, and its SHA-256. */

@@ -1,3 +1,5 @@
+import type { ExportBefore } from './event-archive.js';
+
 /** An export of the store's events (all types) from its first position through `throughPosition`, as recorded beside the store. */
 export interface ExportRecord {
   readonly path: string;
@@ -18,6 +20,8 @@ export interface PruneOrder {
   readonly exportPath: string;
   readonly exportSha256: string;
   readonly prunedAt: string;
+  /** Positions never removed (the anchored rows). */
+  readonly keep: ReadonlySet<number>;
 }
 
 /**
@@ -25,12 +29,16 @@ export interface PruneOrder {
  * by the SQLite store's adapter (the export log next to the file, and the store's prune).
  */
 export interface HistoryRetention {
+  /** The last position before a point, as an export ending before it counts (0: none). */
+  lastPositionBefore(before: ExportBefore): Promise<number>;
   /**
    * The newest export recorded beside the store that holds every event from the store's first position
    * through `through`, checked now: its file is where it was written, unchanged (SHA-256), and its last row
    * is this store's row at that position. Otherwise why not, and what to do.
    */
   coveringExport(through: number): Promise<ExportCheck>;
+  /** The positions the anchors name: a prune keeps those rows, so every anchor stays checkable. */
+  anchoredPositions(): Promise<ReadonlySet<number>>;
   /** Removes the per-call events at or before `order.through` but the newest of each stream; resolves to how many. */
   prune(order: PruneOrder): Promise<number>;
 }

@@ -31,6 +31,8 @@ export interface ExportSource {
   hashAt(position: number): Promise<string | undefined>;
   /** The last position of an export ending before `before` (0: none); see {@link exportEvents}. */
   lastPositionBefore(before: ExportBefore): Promise<number>;
+  /** Where the newest prune ended (its last position and that row's hash), if the store was pruned. */
+  prunedThrough(): Promise<ChainHead | undefined>;
 }
 
 /** One stored row as an export line (without its newline). */
@@ -63,11 +65,14 @@ export async function exportEvents(
   now: () => Date,
 ): Promise<ExportOutcome> {
   const path = resolve(request.out);
-  const first = (await source.rawRows(0, 1))[0];
+  // After a prune, an export starts where the prune ended: what came before is in the export it relied on,
+  // and the rows left there (lifecycle events) no longer follow each other.
+  const pruned = await source.prunedThrough();
+  const first = (await source.rawRows(pruned?.position ?? 0, 1))[0];
   const to = await source.lastPositionBefore(request.before);
   if (first === undefined || to < first.position) return { ok: false, kind: 'nothing' };
   const from = first.position;
-  const previousHash = from === 1 ? GENESIS_HASH : await source.hashAt(from - 1);
+  const previousHash = from === 1 ? GENESIS_HASH : pruned !== undefined && from === pruned.position + 1 ? pruned.hash : await source.hashAt(from - 1);
   const lastHash = await source.hashAt(to);
   if (previousHash === undefined) {
     return { ok: false, kind: 'broken', position: from, reason: `the store starts at position ${from} and holds no hash for the row before it` };

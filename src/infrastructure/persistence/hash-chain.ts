@@ -116,7 +116,15 @@ export class ChainVerifier {
   private count = 0;
   private broken: { position: number; reason: string; resumeAt?: ChainHead } | undefined;
 
-  constructor(from: ChainHead = EMPTY_HEAD) {
+  /**
+   * @param from the row to start after (default: the genesis)
+   * @param links for the kept rows whose predecessors a prune removed (an export holds them): position →
+   *   the hash that row links to. A gap ending at such a row is a prune, not a deletion.
+   */
+  constructor(
+    from: ChainHead = EMPTY_HEAD,
+    private readonly links: ReadonlyMap<number, string> = new Map(),
+  ) {
     this.position = from.position;
     this.hash = from.hash;
   }
@@ -162,7 +170,12 @@ export class ChainVerifier {
     if (typeof position !== 'number') return this.fail(expected, 'row has a mistyped position');
     // Where to go on from, past this row's break, once the break is accepted: the row as it is stored.
     const resumeAt = typeof hash === 'string' ? { position, hash } : undefined;
-    if (position > expected) {
+    const pruned = position > expected ? this.links.get(position) : undefined;
+    if (pruned !== undefined) {
+      // The rows between were pruned: this row links to the last of them, whose hash the prune kept.
+      this.position = position - 1;
+      this.hash = pruned;
+    } else if (position > expected) {
       const missing = position - 1 === expected ? `row ${expected} is` : `rows ${expected}..${position - 1} are`;
       return this.fail(expected, `${missing} missing (deleted)`, resumeAt);
     }
@@ -238,10 +251,15 @@ const notGenesis = (from: ChainHead): ChainVerification => ({
  * `rows` must start at `from.position` (the rows before it are not read). `lastPosition` names where the
  * store ends when the anchored row is past it.
  */
-export function verifyColumns(rows: Iterable<readonly unknown[]>, from: ChainHead | undefined, lastPosition: () => number): ChainVerification {
+export function verifyColumns(
+  rows: Iterable<readonly unknown[]>,
+  from: ChainHead | undefined,
+  lastPosition: () => number,
+  links: ReadonlyMap<number, string> = new Map(),
+): ChainVerification {
   if (from !== undefined && from.position === 0 && from.hash !== GENESIS_HASH) return notGenesis(from);
   const start = fromGenesis(from) ? undefined : from;
-  const verifier = new ChainVerifier(start);
+  const verifier = new ChainVerifier(start, links);
   let first = start !== undefined;
   for (const row of rows) {
     if (first && start !== undefined) {
@@ -266,6 +284,8 @@ export interface HashedPages {
   /** The first row at or after `position` as [position, hash]; undefined when there is none. */
   firstFrom(position: number): readonly unknown[] | undefined;
   lastPosition(): number;
+  /** Position → the hash that row links to, for the kept rows whose predecessors a prune removed. */
+  links(): ReadonlyMap<number, string>;
 }
 
 /**
@@ -275,7 +295,7 @@ export interface HashedPages {
 export function verifyPages(pages: HashedPages, from: ChainHead | undefined): ChainVerification {
   if (from !== undefined && from.position === 0 && from.hash !== GENESIS_HASH) return notGenesis(from);
   const start = fromGenesis(from) ? undefined : from;
-  const verifier = new ChainVerifier(start);
+  const verifier = new ChainVerifier(start, pages.links());
   let after = start?.position ?? 0;
   if (start !== undefined) {
     const first = pages.firstFrom(start.position);

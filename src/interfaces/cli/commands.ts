@@ -11,6 +11,7 @@ import type { ReplayPoint } from '../../application/queries/provider-replay.js';
 import { parseReplayPoint } from '../../application/queries/provider-replay.js';
 import { auditPageDto, formatInvocations, invocationsCsv } from '../shared/audit.js';
 import { formatHead, parseHead, type BootCheck } from '../../application/queries/chain-audit.js';
+import type { PruneOutcome } from '../../application/commands/prune-history.js';
 import type { ExportVerification } from '../../application/ports/event-archive.js';
 import type { ChainHead } from '../../application/ports/event-store.js';
 import { historyEntryDto, replayAtDto, replayWindowDto } from '../shared/dto.js';
@@ -236,6 +237,37 @@ export const auditExportCommand = async (records: Records, path: string, options
       return {
         stderr: `mcp-hangar audit export: ${path}: hash chain BROKEN at position ${result.position}: ${result.reason}; nothing exported (an export must verify on its own: export --before a point ahead of the break, and see mcp-hangar audit verify)`,
         exitCode: 1,
+      };
+  }
+};
+
+/**
+ * `mcp-hangar audit prune --before POINT`: removes the tool-call events before the point that an export
+ * holds. Refused (exit 1) without such an export; nothing before the point exits 3.
+ */
+export const auditPruneCommand = async (
+  prune: (before: ReplayPoint, asGiven: string) => Promise<PruneOutcome>,
+  path: string,
+  options: { readonly before: string },
+): Promise<CliOutcome> => {
+  const before = parseReplayPoint(options.before);
+  if (before === undefined) return { stderr: `mcp-hangar audit prune: --before '${options.before}' is neither an ISO time nor a global position`, exitCode: 2 };
+  const outcome = await prune(before, options.before);
+  switch (outcome.kind) {
+    case 'nothing':
+      return { stderr: `mcp-hangar audit prune: ${path}: nothing to prune: ${outcome.reason}`, exitCode: 3 };
+    case 'refused':
+      return { stderr: `mcp-hangar audit prune: ${path}: refused, nothing removed: ${outcome.problem}\n${outcome.hint}`, exitCode: 1 };
+    case 'pruned':
+      return {
+        stdout: [
+          `pruned ${outcome.events} tool-call events at or before position ${outcome.through} from ${path}`,
+          `kept: every lifecycle event, the newest event of each stream, and the anchored events; the chain links over the gaps`,
+          `their export: ${outcome.export.path} (positions ${outcome.export.fromPosition}..${outcome.export.throughPosition}, sha256 ${outcome.export.sha256})`,
+          `snapshots of ${outcome.snapshots} provider streams saved at position ${outcome.through}; replay before it says the range was pruned`,
+          `check what remains with: mcp-hangar audit verify`,
+        ].join('\n'),
+        exitCode: 0,
       };
   }
 };

@@ -84,6 +84,7 @@ const MIGRATIONS: readonly string[] = [
      id               INTEGER PRIMARY KEY,
      through_position INTEGER NOT NULL,
      through_time     TEXT    NOT NULL,
+     through_hash     TEXT    NOT NULL,
      before           TEXT    NOT NULL,
      export_path      TEXT    NOT NULL,
      export_sha256    TEXT    NOT NULL,

@@ -18,6 +18,8 @@ export interface PruneRequest {
   readonly exportPath: string;
   readonly exportSha256: string;
   readonly prunedAt: string;
+  /** Positions never removed: the rows the anchor file names, so that every anchor stays checkable. */
+  readonly keep: ReadonlySet<number>;
 }
 
 /**
@@ -28,11 +30,14 @@ export interface PruneRequest {
  * `prunes` first and counts its events as it goes. Resolves to the number of events deleted.
  */
 export async function pruneCalls(db: Database.Database, request: PruneRequest): Promise<number> {
-  const throughTime = db.prepare('SELECT occurred_at FROM events WHERE position <= ? ORDER BY position DESC LIMIT 1').pluck().get(request.through) as
-    string | undefined;
+  const through = db.prepare('SELECT occurred_at AS time, hash FROM events WHERE position = ?').get(request.through) as
+    { time: string; hash: string } | undefined;
+  if (through === undefined) throw new Error(`cannot prune through position ${request.through}: no event is stored there`);
   const record = db
-    .prepare('INSERT INTO prunes (through_position, through_time, before, export_path, export_sha256, events, pruned_at) VALUES (?, ?, ?, ?, ?, 0, ?)')
-    .run(request.through, throughTime ?? '', request.before, request.exportPath, request.exportSha256, request.prunedAt).lastInsertRowid;
+    .prepare(
+      'INSERT INTO prunes (through_position, through_time, through_hash, before, export_path, export_sha256, events, pruned_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)',
+    )
+    .run(request.through, through.time, through.hash, request.before, request.exportPath, request.exportSha256, request.prunedAt).lastInsertRowid;
   const page = db
     .prepare('SELECT position, stream_id, stream_version, type, hash FROM events WHERE position >= ? AND position <= ? ORDER BY position LIMIT ?')
     .raw();
@@ -43,11 +48,13 @@ export async function pruneCalls(db: Database.Database, request: PruneRequest): 
   const link = db.prepare('INSERT OR REPLACE INTO chain_links (position, previous_hash) VALUES (?, ?)');
   const count = db.prepare('UPDATE prunes SET events = events + ? WHERE id = ?');
   const prunable = new Set(PRUNABLE_TYPES);
+  // Rows before the last prune's end were pruned already: start after it.
+  const start = ((db.prepare('SELECT max(through_position) FROM prunes WHERE id < ?').pluck().get(record) as number | null) ?? 0) + 1;
   const chunk = db.transaction((from: number): { next: number | null; deleted: number } => {
     const rows = page.all(from, request.through, CHUNK_ROWS) as [number, string, number, string, string][];
     let deleted = 0;
     for (const [position, streamId, streamVersion, type, hash] of rows) {
-      if (!prunable.has(type) || streamVersion >= (newest.get(streamId) as number)) continue;
+      if (!prunable.has(type) || request.keep.has(position) || streamVersion >= (newest.get(streamId) as number)) continue;
       remove.run(position);
       unlink.run(position);
       const next = successor.get(position) as number | undefined;
@@ -59,7 +66,7 @@ export async function pruneCalls(db: Database.Database, request: PruneRequest): 
     return { next: rows.length < CHUNK_ROWS || last === undefined ? null : last[0] + 1, deleted };
   });
   let total = 0;
-  for (let from: number | null = 1; from !== null;) {
+  for (let from: number | null = start; from !== null;) {
     const done = chunk.immediate(from);
     total += done.deleted;
     from = done.next;
@@ -72,7 +79,7 @@ export async function pruneCalls(db: Database.Database, request: PruneRequest): 
 export function readPrunes(db: Database.Database): PruneRecord[] {
   return db
     .prepare(
-      'SELECT through_position AS throughPosition, through_time AS throughTime, before, export_path AS exportPath, export_sha256 AS exportSha256, events, pruned_at AS prunedAt FROM prunes ORDER BY id',
+      'SELECT through_position AS throughPosition, through_time AS throughTime, through_hash AS throughHash, before, export_path AS exportPath, export_sha256 AS exportSha256, events, pruned_at AS prunedAt FROM prunes ORDER BY id',
     )
     .all() as PruneRecord[];
 }

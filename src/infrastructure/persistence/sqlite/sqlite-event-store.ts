@@ -22,7 +22,7 @@ import { EMPTY_HEAD, HASH_INPUT_SQL, linkRows, verifyPages, type ChainHead, type
 import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
 import type { SnapshotStore } from '../../../application/ports/snapshot-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
-import { pruneCalls, readPrunes, type PruneRequest } from './retention.js';
+import { pruneCalls, readChainLinks, readPrunes, type PruneRequest } from './retention.js';
 import { SqliteInvocations } from './sqlite-invocations.js';
 import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
@@ -276,6 +276,11 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
     return this.reading(() => readPrunes(this.db));
   }
 
+  async prunedThrough(): Promise<ChainHead | undefined> {
+    const last = (await this.prunes()).at(-1);
+    return last === undefined ? undefined : { position: last.throughPosition, hash: last.throughHash };
+  }
+
   /**
    * Removes the per-call events at or before `request.through` that an export holds (see retention.ts),
    * in chunks that let the event loop and other writers run between them. Resolves to how many it removed.
@@ -331,6 +336,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
         columns: (position) => columns.get(position) as unknown[],
         firstFrom: (position) => first.get(position) as unknown[] | undefined,
         lastPosition: () => (this.head.get() as ChainHead | undefined)?.position ?? 0,
+        links: () => readChainLinks(this.db),
       };
       return this.db.transaction(() => verifyPages(pages, from))();
     });
