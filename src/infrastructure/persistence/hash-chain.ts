@@ -105,6 +105,12 @@ export function linkRows<E extends DomainEvent>(
   return { position, hash };
 }
 
+/** A run of rows a prune removed (an export holds them): the first position of the run, and the hash of its last row. */
+export interface PrunedGap {
+  readonly from: number;
+  readonly hash: string;
+}
+
 /**
  * Checks rows handed to it in position order and remembers the first break: a gap in positions (a deleted
  * row), or a hash that does not match the row's content and its predecessor's hash (an altered row or hash).
@@ -119,11 +125,12 @@ export class ChainVerifier {
   /**
    * @param from the row to start after (default: the genesis)
    * @param links for the kept rows whose predecessors a prune removed (an export holds them): position →
-   *   the hash that row links to. A gap ending at such a row is a prune, not a deletion.
+   *   the run of pruned rows before it. A gap is a prune only when it is exactly that run: it begins right
+   *   after the last row verified, so a kept row deleted later is still a deletion.
    */
   constructor(
     from: ChainHead = EMPTY_HEAD,
-    private readonly links: ReadonlyMap<number, string> = new Map(),
+    private readonly links: ReadonlyMap<number, PrunedGap> = new Map(),
   ) {
     this.position = from.position;
     this.hash = from.hash;
@@ -170,7 +177,8 @@ export class ChainVerifier {
     if (typeof position !== 'number') return this.fail(expected, 'row has a mistyped position');
     // Where to go on from, past this row's break, once the break is accepted: the row as it is stored.
     const resumeAt = typeof hash === 'string' ? { position, hash } : undefined;
-    const pruned = position > expected ? this.links.get(position) : undefined;
+    const gap = position > expected ? this.links.get(position) : undefined;
+    const pruned = gap !== undefined && gap.from === expected ? gap.hash : undefined;
     if (pruned !== undefined) {
       // The rows between were pruned: this row links to the last of them, whose hash the prune kept.
       this.position = position - 1;
@@ -255,7 +263,7 @@ export function verifyColumns(
   rows: Iterable<readonly unknown[]>,
   from: ChainHead | undefined,
   lastPosition: () => number,
-  links: ReadonlyMap<number, string> = new Map(),
+  links: ReadonlyMap<number, PrunedGap> = new Map(),
 ): ChainVerification {
   if (from !== undefined && from.position === 0 && from.hash !== GENESIS_HASH) return notGenesis(from);
   const start = fromGenesis(from) ? undefined : from;
@@ -284,8 +292,8 @@ export interface HashedPages {
   /** The first row at or after `position` as [position, hash]; undefined when there is none. */
   firstFrom(position: number): readonly unknown[] | undefined;
   lastPosition(): number;
-  /** Position → the hash that row links to, for the kept rows whose predecessors a prune removed. */
-  links(): ReadonlyMap<number, string>;
+  /** Position → the run of pruned rows before it, for the kept rows whose predecessors a prune removed. */
+  links(): ReadonlyMap<number, PrunedGap>;
 }
 
 /**

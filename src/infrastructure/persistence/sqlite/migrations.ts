@@ -74,10 +74,12 @@ const MIGRATIONS: readonly string[] = [
     WHERE type IN ('ToolInvoked', 'ToolInvocationFailed') AND substr(stream_id, 1, 9) = 'provider-' AND json_valid(data) AND json_valid(metadata);
    INSERT INTO read_models (name, position) SELECT 'invocations', coalesce(max(position), 0) FROM events;`,
   // Retention (see retention.ts): a prune deletes per-call events that an export holds. `chain_links` keeps,
-  // for each kept row whose predecessor was pruned, the hash that row links to, so the chain of what
-  // remains still verifies; `prunes` records each prune and where its export went.
+  // for each kept row whose predecessors were pruned, where that run of pruned rows began and the hash of its
+  // last row (the hash this row links to), so the chain of what remains still verifies and a kept row
+  // deleted later is still found; `prunes` records each prune and where its export went.
   `CREATE TABLE chain_links (
      position      INTEGER PRIMARY KEY,
+     gap_from      INTEGER NOT NULL,
      previous_hash TEXT    NOT NULL
    );
    CREATE TABLE prunes (

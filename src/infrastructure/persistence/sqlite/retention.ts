@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { PruneRecord } from '../../../application/ports/event-store.js';
+import type { PrunedGap } from '../hash-chain.js';
 
 /** The event types a prune removes: one per tool call, the bulk of any history. Lifecycle events are kept. */
 export const PRUNABLE_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocationFailed'];
@@ -44,8 +45,9 @@ export async function pruneCalls(db: Database.Database, request: PruneRequest): 
   const newest = db.prepare('SELECT max(stream_version) FROM events WHERE stream_id = ?').pluck();
   const successor = db.prepare('SELECT position FROM events WHERE position > ? ORDER BY position LIMIT 1').pluck();
   const remove = db.prepare('DELETE FROM events WHERE position = ?');
+  const linked = db.prepare('SELECT gap_from FROM chain_links WHERE position = ?').pluck();
   const unlink = db.prepare('DELETE FROM chain_links WHERE position = ?');
-  const link = db.prepare('INSERT OR REPLACE INTO chain_links (position, previous_hash) VALUES (?, ?)');
+  const link = db.prepare('INSERT OR REPLACE INTO chain_links (position, gap_from, previous_hash) VALUES (?, ?, ?)');
   const count = db.prepare('UPDATE prunes SET events = events + ? WHERE id = ?');
   const prunable = new Set(PRUNABLE_TYPES);
   // Rows before the last prune's end were pruned already: start after it.
@@ -55,10 +57,12 @@ export async function pruneCalls(db: Database.Database, request: PruneRequest): 
     let deleted = 0;
     for (const [position, streamId, streamVersion, type, hash] of rows) {
       if (!prunable.has(type) || request.keep.has(position) || streamVersion >= (newest.get(streamId) as number)) continue;
+      // The run of pruned rows this one ends so far began at it, or where the run before it began.
+      const gapFrom = (linked.get(position) as number | undefined) ?? position;
       remove.run(position);
       unlink.run(position);
       const next = successor.get(position) as number | undefined;
-      if (next !== undefined) link.run(next, hash);
+      if (next !== undefined) link.run(next, gapFrom, hash);
       deleted++;
     }
     count.run(deleted, record);
@@ -84,7 +88,8 @@ export function readPrunes(db: Database.Database): PruneRecord[] {
     .all() as PruneRecord[];
 }
 
-/** Position → the hash that row links to, for the kept rows whose predecessors were pruned. */
-export function readChainLinks(db: Database.Database): Map<number, string> {
-  return new Map(db.prepare('SELECT position, previous_hash FROM chain_links').raw().all() as [number, string][]);
+/** Position → where the run of pruned rows before it began, and the hash of its last row (what the row links to). */
+export function readChainLinks(db: Database.Database): Map<number, PrunedGap> {
+  const rows = db.prepare('SELECT position, gap_from, previous_hash FROM chain_links').raw().all() as [number, number, string][];
+  return new Map(rows.map(([position, from, hash]) => [position, { from, hash }]));
 }
