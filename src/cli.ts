@@ -31,7 +31,7 @@ import {
 } from './interfaces/cli/commands.js';
 import { followEvents } from './interfaces/cli/follow.js';
 import { PACKAGE_ROOT, VERSION } from './version.js';
-import { letYoungGenerationGrow } from './young-generation.js';
+import { letYoungGenerationGrow, withRoomToGrow } from './young-generation.js';
 
 // Heavy modules are imported where they are needed, so that `serve` answers `initialize` and
 // `tools/list` while the registry is still booting, and `validate` never loads them at all.
@@ -209,7 +209,14 @@ program
     const reloadDefaults = bundled ? { storePath: bundledStorePath(process.env) } : {};
     const configSource = () => loadConfig(config.sourcePath, process.env, reloadDefaults);
     const hangar = import('./composition-root.js').then(({ createHangar }) =>
-      createHangar(config, { logger, metrics: http, configSource, watchConfig: true, acceptBrokenChain: options.acceptBrokenChain === true }),
+      createHangar(config, {
+        logger,
+        metrics: http,
+        configSource,
+        watchConfig: true,
+        acceptBrokenChain: options.acceptBrokenChain === true,
+        heavyFold: withRoomToGrow,
+      }),
     );
     // Synchronous, so that it runs before a shutdown that stdin's end may have begun (which exits 0).
     hangar.catch((error: unknown) => {
@@ -317,6 +324,8 @@ program
   .option('--json', 'print the events as JSON (with --follow: one JSON object per line)')
   .option('-n, --limit <count>', 'only the most recent <count> events', positiveInt)
   .action(async (provider: string | undefined, options: { config?: string; json?: boolean; limit?: number; all?: boolean; follow?: boolean }) => {
+    // A one-shot read of a long history; `--follow` runs on, and keeps the serving default.
+    if (options.follow !== true) letYoungGenerationGrow();
     const config = configFrom(options);
     const usage = historyUsage(provider, options.all === true);
     if (usage !== null) return finish(usage);
@@ -346,6 +355,7 @@ program
   .option('-n, --limit <count>', 'a window shows at most <count> events (default 1000, at most 10000); it says where to go on', positiveInt)
   .option('--json', 'print the state (or the window) as JSON')
   .action(async (provider: string, options: { config?: string; json?: boolean; at?: string; from?: string; to?: string; limit?: number }) => {
+    letYoungGenerationGrow();
     const config = configFrom(options);
     const opened = await storeOf(config);
     const outcome = await replayCommand(opened, provider, {
@@ -394,6 +404,7 @@ const audit = program
   .option('--csv', 'print the calls as CSV (RFC 4180)')
   .allowExcessArguments()
   .action(async (options: AuditCliOptions, command: Command) => {
+    letYoungGenerationGrow();
     const [word] = command.args;
     if (word !== undefined) {
       // Not a subcommand: say so with the closest one, as for an unknown command.

@@ -96,6 +96,11 @@ export interface Overrides {
   readonly store?: AuditedStore;
   /** Stream snapshots (default: the SQLite store's own; in memory for a store given here). */
   readonly snapshots?: SnapshotStore;
+  /**
+   * Runs the boot's fold of the store when it has many events past the newest snapshots (the first boot on
+   * a long history); `serve` lets the young generation grow meanwhile. Default: runs it as it is.
+   */
+  readonly heavyFold?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Seats (default: lock files beside a SQLite store; in-process seats for a store given here). */
   readonly leases?: InstanceLeases;
   /** Health-check ping timeout (default 5 s). */
@@ -311,7 +316,10 @@ const openSeat = async (
   const catalog = c.get<ProviderCatalog>(T.Catalog);
   const bus = c.get<EventBus<HangarEvent>>(T.EventBus);
   const snapshots = c.get<SnapshotStore>(T.Snapshots);
-  const unsubscribe = await catalog.start(store, bus, await snapshots.latestOfEach(ENTRY_SNAPSHOT_VERSION));
+  const latest = await snapshots.latestOfEach(ENTRY_SNAPSHOT_VERSION);
+  const covered = Math.max(0, ...[...latest.values()].map((s) => s.position));
+  const fold = () => catalog.start(store, bus, latest);
+  const unsubscribe = (await store.lastPosition()) - covered > HEAVY_FOLD_EVENTS && overrides.heavyFold ? await overrides.heavyFold(fold) : await fold();
   const snapshotting = await snapshotWriter({ catalog, snapshots, scheduler: c.get<Scheduler>(T.Scheduler), logger: c.get<Logger>(T.Logger) });
   await snapshotting.flush();
   // Subscribed after the catalog (so that it reads the catalog with each event folded) and before the
@@ -338,6 +346,9 @@ const openSeat = async (
   }
   return { c, unsubscribe, metrics, snapshotting };
 };
+
+/** Events past the newest snapshots beyond which the boot's fold counts as heavy (see Overrides.heavyFold). */
+const HEAVY_FOLD_EVENTS = 50_000;
 
 interface Opened {
   readonly c: Container;
