@@ -30,6 +30,7 @@ export const openRecords = (path: string): Records => {
       head: () => store.chainHead(),
       audit: (given) => auditChain(store, anchors, given),
       export: (request) => exportEvents(store, path, request, () => new Date()),
+      prunes: () => store.prunes(),
     },
     close: () => store.close(),
   };

@@ -6,6 +6,7 @@ import type { StartProvider } from './commands/start-provider.js';
 import type { StopProvider } from './commands/stop-provider.js';
 import type { IdGenerator } from './ports/clock.js';
 import type { ExportBefore, ExportOutcome } from './ports/event-archive.js';
+import type { PruneRecord } from './ports/event-store.js';
 import type { ChainHead, ChainVerification } from './ports/event-store.js';
 import type { ChainAudit } from './queries/chain-audit.js';
 import type { ProviderConnection, ToolCallResult } from './ports/provider-runtime.js';
@@ -89,6 +90,8 @@ export interface Records {
     readonly audit: (given?: readonly ChainHead[]) => Promise<ChainAudit>;
     /** Writes the events before a point to a new file, verified as written, and logs the export. */
     readonly export: (request: { readonly before: ExportBefore; readonly out: string }) => Promise<ExportOutcome>;
+    /** The prunes made on the store, oldest first. */
+    readonly prunes: () => Promise<readonly PruneRecord[]>;
   };
   readonly close: () => Promise<void>;
 }

@@ -163,6 +163,11 @@ export const auditVerifyCommand = async (records: Records, path: string, given: 
     const accepted = audit.accepted.length === 0 ? '' : `, but for ${plural(audit.accepted.length, 'accepted break')}:`;
     out.push(`${path}: hash chain intact over ${audit.count} events${accepted}`);
     for (const a of audit.accepted) out.push(`  position ${a.position}: ${a.reason} (accepted ${a.acceptedAt})`);
+    for (const p of await records.chain.prunes()) {
+      out.push(
+        `pruned: ${p.events} tool-call events up to #${p.throughPosition} on ${p.prunedAt}; the export that holds them: ${p.exportPath} (check it with audit verify --file)`,
+      );
+    }
   } else {
     err.push(`${path}: hash chain BROKEN at position ${audit.broken.position}: ${audit.broken.reason} (${audit.count} events checked)`);
   }
