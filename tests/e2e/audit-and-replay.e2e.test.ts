@@ -183,6 +183,9 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
       pruned: { through_position: number; export_path: string } | null;
     };
     assert.equal(early.pruned?.export_path, file);
+    const history = await cli('history', 'story', '--config', config);
+    assert.match(history.stdout, /\nnote: the tool calls up to #\d+ were pruned from the store \(their export: .*before-circuit\.jsonl\)\n?$/);
+    assert.doesNotMatch(history.stdout, /ToolInvoked {2}/, 'the pruned call is gone from the timeline');
     const text = await cli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--config', config);
     assert.match(text.stdout, /were pruned from the store \(their export: .*before-circuit\.jsonl\)/);
 

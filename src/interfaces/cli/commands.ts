@@ -128,7 +128,11 @@ export const historyCommand = async (records: Records, provider: string | undefi
   }
   if (options.json) return { stdout: JSON.stringify({ provider, events: events.map(historyEntryDto) }, null, 2), exitCode: 0 };
   if (events.length === 0) return { stderr: `no events recorded for provider '${provider}'`, exitCode: 3 };
-  return { stdout: formatTimeline(provider, events), exitCode: 0 };
+  // The timeline shown reaches back into a pruned range: say what is no longer there, and where it went.
+  const first = (events[0] as HistoryEntry).position;
+  const pruned = (await records.chain.prunes()).filter((p) => p.events > 0 && first <= p.throughPosition);
+  const notes = pruned.map((p) => `note: the tool calls up to #${p.throughPosition} were pruned from the store (their export: ${p.exportPath})`);
+  return { stdout: [formatTimeline(provider, events), ...notes].join('\n'), exitCode: 0 };
 };
 
 const short = (hash: string): string => `${hash.slice(0, 12)}…`;
