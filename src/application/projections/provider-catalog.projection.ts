@@ -148,7 +148,8 @@ export const entryOf = (snapshot: StreamSnapshot, id: ProviderId, instance: Inst
  * The read model behind the registry's queries: every provider stream (of every instance) and every
  * instance stream folded with the domain's own `evolve`, plus times and counters from the envelopes.
  * `get` and `list` answer for this instance's providers. Rebuilt from the store at boot, then kept current
- * from the bus; events at or before its checkpoint are ignored, so boot and bus may overlap safely.
+ * from the bus; an event at or below the version already folded of its stream is ignored, so boot and bus
+ * may overlap safely.
  */
 export class ProviderCatalog {
   /** By stream id: every provider stream of every instance. */
@@ -158,7 +159,6 @@ export class ProviderCatalog {
   private readonly instanceStreams = new Map<InstanceId, InstanceEntry>();
   /** Stream ids parsed once each: every event of a stream names the same one. */
   private readonly parsed = new Map<string, ParsedStream | null>();
-  private checkpoint = 0;
   /** While the store is folded at boot every stream is complete; after it, only this instance's are (see snapshot rules). */
   private booting = false;
   /** Per provider stream: the stream version of its last snapshot (saved, or due). */
@@ -206,7 +206,6 @@ export class ProviderCatalog {
     const restored = mutableCopy(entry);
     this.providers.set(entry.streamId, restored);
     this.snapshotted.set(entry.streamId, entry.streamVersion);
-    this.checkpoint = Math.max(this.checkpoint, entry.lastPosition);
     if (entry.instance === this.instance) {
       this.own.set(entry.id, restored);
       this.listed = null;
@@ -237,7 +236,6 @@ export class ProviderCatalog {
 
   /** Applies one stored event (idempotent: an event at or below its stream's folded version is ignored). */
   apply(event: StoredEvent<HangarEvent>): void {
-    this.checkpoint = Math.max(this.checkpoint, event.position);
     const stream = this.parse(event.streamId);
     if (stream?.kind === 'provider' && isProviderEvent(event)) this.applyProvider(event, stream.provider, stream.instance);
     else if (stream?.kind === 'instance' && isInstanceEvent(event)) {
