@@ -1,3 +1,4 @@
+import { REGISTRY_TOOLS } from '../src/interfaces/mcp/hangar-server.js';
 import { HANGAR_MAIN, MATH_SERVER, connect, hangarConfig, latencies, mathProvider, median, percentile } from './harness.js';
 
 export interface FrontDoorFigures {
@@ -53,7 +54,8 @@ const listLatency = async (providers: number, toolsEach: number, calls: number):
     try {
       const list = () => hangar.client.listTools();
       const first = await list();
-      const expected = mode === 'search' ? 3 : mode === 'registry' ? 12 : 12 + providers * toolsEach;
+      const registry = REGISTRY_TOOLS.length;
+      const expected = mode === 'search' ? 3 : mode === 'registry' ? registry : registry + providers * toolsEach;
       if (first.tools.length !== expected) throw new Error(`expose: ${mode}: tools/list gave ${first.tools.length} tools, expected ${expected}`);
       await latencies(list, 20);
       out[mode] = percentile(await latencies(list, calls), 50);

@@ -28,8 +28,11 @@ import { registryStatus } from './tools/status.tool.js';
 import { registryTools } from './tools/tools.tool.js';
 import { registryWarm } from './tools/warm.tool.js';
 
-/** Every registry tool the hangar serves, in the order clients list them. */
-const REGISTRY_TOOLS: readonly RegistryTool[] = [
+/**
+ * Every registry tool the hangar serves, in the order clients list them: every exposure but `search` lists
+ * them all (`registry_search_tools`, listed only in `search`, is not among them).
+ */
+export const REGISTRY_TOOLS: readonly RegistryTool[] = [
   registryList,
   registryTools,
   registryInvoke,
