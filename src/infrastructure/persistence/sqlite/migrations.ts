@@ -128,7 +128,10 @@ export function assertMigrated(db: Database): void {
   const version = userVersion(db);
   assertNotNewer(db, version);
   if (version < SCHEMA_VERSION) {
-    throw new Error(`event store ${db.name} is at schema version ${version}, not ${SCHEMA_VERSION}; open it for writing once to migrate`);
+    throw new Error(
+      `event store ${db.name} is at schema version ${version}, not ${SCHEMA_VERSION}; open it for writing once to migrate ` +
+        '(start the hangar once with this version: `mcp-hangar serve` upgrades it, in a few seconds for a long history)',
+    );
   }
 }
 
