@@ -211,4 +211,39 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
     assert.equal(again.code, 0, again.stderr);
     assert.equal((await cli('audit', 'verify', '--config', config)).code, 0);
   });
+
+  it('prunes while a hangar serves from the same store: its calls go on, and the chain verifies after', async () => {
+    const live = tempDir('hangar-prune-live-');
+    try {
+      const liveStore = join(live.path, 'data', 'hangar.db');
+      const liveConfig = writeConfig(
+        live.path,
+        `event_store: { path: ${JSON.stringify(liveStore)} }\nproviders:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`,
+      );
+      const hangar = await connectHangar(liveConfig, UNLIMITED);
+      try {
+        const add = (a: number) => hangar.call('registry_invoke', { provider: 'math', tool: 'add', arguments: { a, b: 1 } });
+        for (let i = 0; i < 40; i++) assert.equal((await add(i)).isError, undefined);
+        const point = new Date().toISOString();
+        assert.equal((await add(100)).isError, undefined);
+        const file = join(live.path, 'calls.jsonl');
+        assert.equal((await cli('audit', 'export', '--before', point, '--out', file, '--config', liveConfig)).code, 0);
+        // Calls keep coming while the prune runs.
+        const during = Promise.all(Array.from({ length: 20 }, (_, i) => add(200 + i)));
+        const pruned = await cli('audit', 'prune', '--before', point, '--config', liveConfig);
+        assert.equal(pruned.code, 0, pruned.stderr);
+        assert.ok((await during).every((r) => r.isError === undefined));
+        assert.equal((await add(300)).isError, undefined);
+        const details = (await hangar.call('registry_details', { provider: 'math' })).structuredContent as { counters: Record<string, number> };
+        assert.equal(details.counters['invocations'], 62, 'the serving hangar still counts every call');
+      } finally {
+        await hangar.close();
+      }
+      const verify = await cli('audit', 'verify', '--config', liveConfig);
+      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      assert.match(verify.stdout, /pruned: \d+ tool-call events/);
+    } finally {
+      live.remove();
+    }
+  });
 });
