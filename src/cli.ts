@@ -108,6 +108,14 @@ const program = new Command()
   // Usage errors (an unknown option, a missing argument) exit 2, like an unknown command; help and version 0.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
+// The commands that read the record once and exit (`history`, `replay`, `audit` and its subcommands) let V8's
+// young generation grow, as a one-shot read of a long log wants; `serve`, `validate` and `history --follow`,
+// which keep running or read little, keep the small one (see young-generation.ts).
+program.hook('preAction', (_program, action) => {
+  const command = action.parent === program ? action.name() : action.parent?.name();
+  if ((command === 'history' && action.opts<{ follow?: boolean }>().follow !== true) || command === 'replay' || command === 'audit') letYoungGenerationGrow();
+});
+
 /** The commands, for "unknown command" (the implicit `help` included). */
 const COMMANDS = ['serve', 'validate', 'history', 'replay', 'audit', 'help'];
 
@@ -324,8 +332,6 @@ program
   .option('--json', 'print the events as JSON (with --follow: one JSON object per line)')
   .option('-n, --limit <count>', 'only the most recent <count> events', positiveInt)
   .action(async (provider: string | undefined, options: { config?: string; json?: boolean; limit?: number; all?: boolean; follow?: boolean }) => {
-    // A one-shot read of a long history; `--follow` runs on, and keeps the serving default.
-    if (options.follow !== true) letYoungGenerationGrow();
     const config = configFrom(options);
     const usage = historyUsage(provider, options.all === true);
     if (usage !== null) return finish(usage);
@@ -355,7 +361,6 @@ program
   .option('-n, --limit <count>', 'a window shows at most <count> events (default 1000, at most 10000); it says where to go on', positiveInt)
   .option('--json', 'print the state (or the window) as JSON')
   .action(async (provider: string, options: { config?: string; json?: boolean; at?: string; from?: string; to?: string; limit?: number }) => {
-    letYoungGenerationGrow();
     const config = configFrom(options);
     const opened = await storeOf(config);
     const outcome = await replayCommand(opened, provider, {
@@ -404,7 +409,6 @@ const audit = program
   .option('--csv', 'print the calls as CSV (RFC 4180)')
   .allowExcessArguments()
   .action(async (options: AuditCliOptions, command: Command) => {
-    letYoungGenerationGrow();
     const [word] = command.args;
     if (word !== undefined) {
       // Not a subcommand: say so with the closest one, as for an unknown command.
@@ -434,7 +438,6 @@ audit
   .option('--anchor <position:hash>', 'also check that the store (or the export) still holds this head, as `audit anchor` printed it (repeatable)', collect)
   .option('--file <export.jsonl>', 'verify an export on its own, without the store')
   .action(async (options: { config?: string; anchor?: string[]; file?: string }) => {
-    letYoungGenerationGrow();
     const given = parseAnchors(options.anchor ?? []);
     if ('usage' in given) return finish(given.usage);
     const { heads } = given;
@@ -469,7 +472,6 @@ audit
   .requiredOption('--before <point>', 'an ISO time (the export ends with the last event before it) or a global position (the export ends just before it)')
   .requiredOption('--out <file.jsonl>', 'the file to write (never overwritten)')
   .action(async (options: { config?: string; before: string; out: string }) => {
-    letYoungGenerationGrow();
     const config = configFrom(options);
     if (existsSync(options.out))
       return finish({ stderr: `mcp-hangar audit export: ${options.out} exists; an export never overwrites a file (choose another --out)`, exitCode: 2 });
@@ -485,7 +487,6 @@ audit
   .option(configOption, configHelp)
   .requiredOption('--before <point>', 'an ISO time (the calls before it) or a global position (the calls below it): the same point as the export')
   .action(async (options: { config?: string; before: string }) => {
-    letYoungGenerationGrow();
     const config = configFrom(options);
     if (!existsSync(config.eventStore.path)) return finish(noStoreYet(config.eventStore.path, config.sourcePath));
     const pruning = (await import('./records.js')).openPruning(config.eventStore.path);

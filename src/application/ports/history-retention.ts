@@ -15,12 +15,14 @@ export type ExportCheck = { readonly ok: true; readonly export: ExportRecord } |
 
 /** What a prune removes, and the export that holds it. */
 export interface PruneOrder {
+  /** Per-call events at or before this position are removed (but never the newest event of a stream). */
   readonly through: number;
+  /** The point the user gave (`--before`), as written into the record. */
   readonly before: string;
   readonly exportPath: string;
   readonly exportSha256: string;
   readonly prunedAt: string;
-  /** Positions never removed (the anchored rows). */
+  /** Positions never removed: the rows the anchors name, so that every anchor stays checkable. */
   readonly keep: ReadonlySet<number>;
 }
 

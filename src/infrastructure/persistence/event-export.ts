@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fsyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ExportBefore, ExportOutcome, ExportVerification } from '../../application/ports/event-archive.js';
@@ -136,6 +136,54 @@ export async function exportEvents(
   );
   return { ok: true, summary };
 }
+
+/** A line of the exports log, as {@link exportEvents} appends it. */
+export interface LoggedExport {
+  readonly path: string;
+  readonly from: number;
+  readonly to: number;
+  readonly last_hash: string;
+  readonly sha256: string;
+}
+
+const isLoggedExport = (value: unknown): value is LoggedExport => {
+  const v = value as Partial<LoggedExport> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.path === 'string' &&
+    typeof v.from === 'number' &&
+    typeof v.to === 'number' &&
+    typeof v.last_hash === 'string' &&
+    typeof v.sha256 === 'string'
+  );
+};
+
+/** The exports logged next to the store at `storePath`, oldest first (a line that is not one is skipped). */
+export const readExportsLog = (storePath: string): LoggedExport[] => {
+  const log = exportsLogPath(storePath);
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        const value: unknown = JSON.parse(line);
+        return isLoggedExport(value) ? [value] : [];
+      } catch {
+        return [];
+      }
+    });
+};
+
+/** Hex SHA-256 of a file, read as a stream (exports can be hundreds of MB): what the exports log records of each. */
+export const sha256OfFile = (path: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
 
 /** Appends `text` to `path` (created if need be) and fsyncs it. */
 const appendDurably = (path: string, text: string): void => {

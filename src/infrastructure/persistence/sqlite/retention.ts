@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { PruneRecord } from '../../../application/ports/event-store.js';
+import type { PruneOrder } from '../../../application/ports/history-retention.js';
 import type { PrunedGap } from '../hash-chain.js';
+import { yieldTurn } from './sqlite-support.js';
 
 /** The event types a prune removes: one per tool call, the bulk of any history. Lifecycle events are kept. */
 export const PRUNABLE_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocationFailed'];
@@ -8,29 +10,15 @@ export const PRUNABLE_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocation
 /** Rows examined per transaction: a live hangar's appends wait at most one chunk (tens of milliseconds). */
 const CHUNK_ROWS = 5000;
 
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** What a prune is asked to do, and the export that holds what it removes. */
-export interface PruneRequest {
-  /** Per-call events at or before this position are removed (but never the newest event of a stream). */
-  readonly through: number;
-  /** The `--before` the user gave, as written into the record. */
-  readonly before: string;
-  readonly exportPath: string;
-  readonly exportSha256: string;
-  readonly prunedAt: string;
-  /** Positions never removed: the rows the anchor file names, so that every anchor stays checkable. */
-  readonly keep: ReadonlySet<number>;
-}
-
 /**
  * Deletes the per-call events at or before `through` — except the newest event of each stream, so that no
  * stream version is ever written twice and the chain head stays — in chunks, each one transaction that
  * leaves the file consistent (a crash mid-prune leaves a smaller prune, never a broken chain). For each kept
- * row whose predecessor is deleted, `chain_links` gets the hash that row links to. Records the prune in
+ * row whose predecessor is deleted, `chain_links` gets the hash that row links to. The rows `keep` names (the
+ * anchored ones) are never removed. Records the prune in
  * `prunes` first and counts its events as it goes. Resolves to the number of events deleted.
  */
-export async function pruneCalls(db: Database.Database, request: PruneRequest): Promise<number> {
+export async function pruneCalls(db: Database.Database, request: PruneOrder): Promise<number> {
   const through = db.prepare('SELECT occurred_at AS time, hash FROM events WHERE position = ?').get(request.through) as
     { time: string; hash: string } | undefined;
   if (through === undefined) throw new Error(`cannot prune through position ${request.through}: no event is stored there`);

@@ -20,10 +20,12 @@ import type { EventRegistry } from '../event-registry.js';
 import { appendedEvent, checkExpectedVersion, decodeEventRow, encodeMetadata, normaliseSince } from '../event-rows.js';
 import { EMPTY_HEAD, HASH_INPUT_SQL, linkRows, verifyPages, type ChainHead, type EventRow, type HashedPages } from '../hash-chain.js';
 import { assertMigrated, prepareForWriting, UNINDEXED_TYPES, UNINDEXED_TYPES_SQL } from './migrations.js';
+import type { PruneOrder } from '../../../application/ports/history-retention.js';
 import type { SnapshotStore } from '../../../application/ports/snapshot-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
-import { pruneCalls, readChainLinks, readPrunes, type PruneRequest } from './retention.js';
+import { pruneCalls, readChainLinks, readPrunes } from './retention.js';
 import { SqliteInvocations } from './sqlite-invocations.js';
+import { StatementCache, yieldTurn } from './sqlite-support.js';
 import { storeUnusable } from './store-problems.js';
 import type { WalCheckpointerData } from './wal-checkpointer.js';
 
@@ -44,8 +46,6 @@ export interface SqliteEventStoreOptions<E extends DomainEvent> {
  * these machines, so a call that arrives during a long read waits at most that long.
  */
 const READ_PAGE = 500;
-/** Lets timers and I/O run (other clients' calls) before a read goes on with its next page. */
-const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Appends after which the background checkpointer starts (before that, SQLite's autocheckpoint). */
 const CHECKPOINTER_AFTER_APPENDS = 256;
@@ -135,7 +135,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
   private readonly db: Database.Database;
   private readonly registry: EventRegistry<E>;
   private readonly readonly: boolean;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
   private readonly streamVersion: Statement;
   private readonly head: Statement;
   private readonly insert: Statement;
@@ -183,6 +183,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
       this.db.close();
       throw storeUnusable(path, error);
     }
+    this.statements = new StatementCache(this.db);
     this.streamVersion = this.db.prepare('SELECT stream_version FROM events WHERE stream_id = ? ORDER BY stream_version DESC LIMIT 1').pluck();
     this.head = this.db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1');
     this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
@@ -190,7 +191,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
       'INSERT INTO events (position, stream_id, stream_version, type, schema_version, data, metadata, occurred_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.batchTx = this.db.transaction((batch: readonly PendingAppend[]) => this.commitLocked(batch));
-    this.model = new SqliteInvocations(this.db);
+    this.model = new SqliteInvocations(this.db, this.statements);
     // What a hangar that ended without closing left unread, the first batch reads.
     if (!this.readonly) this.requestCatchUp(0);
   }
@@ -285,7 +286,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
    * Removes the per-call events at or before `request.through` that an export holds (see retention.ts),
    * in chunks that let the event loop and other writers run between them. Resolves to how many it removed.
    */
-  async prune(request: PruneRequest): Promise<number> {
+  async prune(request: PruneOrder): Promise<number> {
     this.assertOpen();
     if (this.readonly) throw new Error(`event store ${this.db.name} is open read-only`);
     this.flush();
@@ -345,7 +346,7 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
   /** The stream snapshots kept in this store's file, on this store's connection. */
   snapshots(): SnapshotStore {
     this.assertOpen();
-    return (this.snapshotStore ??= new SqliteSnapshotStore(this.db, (error) => this.failure(error)));
+    return (this.snapshotStore ??= new SqliteSnapshotStore(this.db, this.statements, (error) => this.failure(error)));
   }
 
   async hashAt(position: number): Promise<string | undefined> {
@@ -638,14 +639,8 @@ export class SqliteEventStore<E extends DomainEvent> implements EventStore<E>, I
     return out;
   }
 
-  /** Prepared once per distinct SQL text (the filter combinations are few). */
   private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.statements.get(sql);
   }
 
   private assertOpen(): void {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { UnknownInvocationCursor, type InvocationFilter, type InvocationPage, type RecordedArguments } from '../../../application/ports/invocation-audit.js';
 import { invocationRecord, recordedArguments, type InvocationColumns } from '../invocation-records.js';
+import type { StatementCache } from './sqlite-support.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -62,10 +63,12 @@ const NEWEST_FIRST = 'ORDER BY occurred_ms DESC, position DESC';
  * whether or not a batch has run, and a read-only connection needs no writer.
  */
 export class SqliteInvocations {
-  private readonly statements = new Map<string, Statement>();
   private readonly catchUpTx: Database.Transaction<(maxEvents: number) => number>;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly statements: StatementCache,
+  ) {
     this.catchUpTx = db.transaction((maxEvents: number) => {
       const from = this.statement(`SELECT ${CHECKPOINT}`).pluck().get() as number;
       const head = this.statement('SELECT coalesce(max(position), 0) FROM events').pluck().get() as number;
@@ -174,13 +177,7 @@ export class SqliteInvocations {
     return found;
   }
 
-  /** Prepared once per distinct SQL text (the filter combinations are few). */
   private statement(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
+    return this.statements.get(sql);
   }
 }

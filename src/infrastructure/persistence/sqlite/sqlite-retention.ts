@@ -1,42 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { ChainAnchors } from '../../../application/ports/chain-anchors.js';
 import type { ExportBefore } from '../../../application/ports/event-archive.js';
 import type { DomainEvent } from '../../../domain/shared/event.js';
 import type { ExportCheck, ExportRecord, HistoryRetention, PruneOrder } from '../../../application/ports/history-retention.js';
-import { exportsLogPath } from '../event-export.js';
+import { exportsLogPath, readExportsLog, sha256OfFile } from '../event-export.js';
 import type { SqliteEventStore } from './sqlite-event-store.js';
-
-/** A line of the exports log, as `audit export` appends it. */
-interface LoggedExport {
-  readonly path: string;
-  readonly from: number;
-  readonly to: number;
-  readonly last_hash: string;
-  readonly sha256: string;
-}
-
-const isLoggedExport = (value: unknown): value is LoggedExport => {
-  const v = value as Partial<LoggedExport> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.path === 'string' &&
-    typeof v.from === 'number' &&
-    typeof v.to === 'number' &&
-    typeof v.last_hash === 'string' &&
-    typeof v.sha256 === 'string'
-  );
-};
-
-const sha256OfFile = (path: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 
 /**
  * Retention over the SQLite store at `storePath`: the exports logged next to it (`<store>.exports.jsonl`,
@@ -55,20 +23,8 @@ export class SqliteHistoryRetention<E extends DomainEvent> implements HistoryRet
 
   async coveringExport(through: number): Promise<ExportCheck> {
     const start = ((await this.store.prunedThrough())?.position ?? 0) + 1;
-    const log = exportsLogPath(this.storePath);
-    const hint = `export them first: mcp-hangar audit export --before <the same point> --out FILE.jsonl (it is logged in ${log})`;
-    const logged = existsSync(log)
-      ? readFileSync(log, 'utf8')
-          .split('\n')
-          .flatMap((line) => {
-            try {
-              const value: unknown = JSON.parse(line);
-              return isLoggedExport(value) ? [value] : [];
-            } catch {
-              return [];
-            }
-          })
-      : [];
+    const hint = `export them first: mcp-hangar audit export --before <the same point> --out FILE.jsonl (it is logged in ${exportsLogPath(this.storePath)})`;
+    const logged = readExportsLog(this.storePath);
     const problems: string[] = [];
     for (const entry of logged.reverse()) {
       if (entry.from > start || entry.to < through) continue;
