@@ -1,26 +1,8 @@
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { FAULTY_SERVER, HANGAR_MAIN, MATH_SERVER, UNLIMITED, connectHangar, errorOf, tempDir, writeConfig } from '../support/hangar-harness.js';
-
-const run = promisify(execFile);
-
-/** Runs the hangar CLI; resolves to its exit code and output (never rejects on a non-zero exit). */
-const cli = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [HANGAR_MAIN, ...args], {
-      env: { ...process.env, MCP_LOG_LEVEL: 'warn' },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const error = e as { code: number; stdout: string; stderr: string };
-    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
-  }
-};
+import { FAULTY_SERVER, MATH_SERVER, UNLIMITED, connectHangar, errorOf, tempDir, writeConfig, runCli } from '../support/hangar-harness.js';
 
 const faulty = (id: string, settings: string, env = '') => `
   ${id}:
@@ -99,38 +81,38 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
   });
 
   it('history prints the newest events, and replay rebuilds the state at the moment the circuit opened', async () => {
-    const history = await cli('history', 'story', '--limit', '3', '--config', config);
+    const history = await runCli('history', 'story', '--limit', '3', '--config', config);
     assert.equal(history.code, 0, history.stderr);
     const lines = history.stdout.trim().split('\n').slice(1);
     assert.equal(lines.length, 3);
     assert.match(lines[2] ?? '', /ProviderStopped/, 'the newest last');
 
     const opened = at('CircuitOpened');
-    const replay = await cli('replay', 'story', '--at', String(opened.position), '--config', config);
+    const replay = await runCli('replay', 'story', '--at', String(opened.position), '--config', config);
     assert.equal(replay.code, 0, replay.stderr);
     assert.match(replay.stdout, /circuit\s+open \(2 failures, probe at /);
     assert.match(replay.stdout, /3 invocations, 0 tool errors, 2 failed; 2 starts, 1 crashes/);
     assert.match(replay.stdout, /last error\s+TIMEOUT/);
 
-    const json = JSON.parse((await cli('replay', 'story', '--at', at('ProviderCrashed').occurred_at, '--json', '--config', config)).stdout) as {
+    const json = JSON.parse((await runCli('replay', 'story', '--at', at('ProviderCrashed').occurred_at, '--json', '--config', config)).stdout) as {
       state: { status: string; counters: { crashes: number }; last_error: { code: string } | null };
       pruned: unknown;
     };
     assert.deepEqual([json.state.status, json.state.counters.crashes, json.pruned], ['dead', 1, null]);
 
-    const window = await cli('replay', 'story', '--from', String(at('ProviderCrashed').position), '--to', String(opened.position), '--config', config);
+    const window = await runCli('replay', 'story', '--from', String(at('ProviderCrashed').position), '--to', String(opened.position), '--config', config);
     assert.equal(window.code, 0, window.stderr);
     assert.match(window.stdout, /ProviderCrashed .*\n\s+status: ready → dead/);
     assert.match(window.stdout, /CircuitOpened .*\n\s+circuit: closed → open/);
 
-    const paged = await cli('replay', 'story', '--from', '1', '--to', String(opened.position), '--limit', '2', '--config', config);
+    const paged = await runCli('replay', 'story', '--from', '1', '--to', String(opened.position), '--limit', '2', '--config', config);
     assert.equal(paged.code, 0, paged.stderr);
     assert.match(paged.stdout, /— 2 events\n/);
     assert.match(paged.stdout, /go on from position \d+/);
   });
 
   it('replay shows a degraded provider with its failures and retry time', async () => {
-    const replay = JSON.parse((await cli('replay', 'broken', '--at', new Date().toISOString(), '--json', '--config', config)).stdout) as {
+    const replay = JSON.parse((await runCli('replay', 'broken', '--at', new Date().toISOString(), '--json', '--config', config)).stdout) as {
       state: { status: string; consecutive_failures: number; retry_at: string | null; last_error: { code: string } };
     };
     assert.equal(replay.state.status, 'degraded');
@@ -142,28 +124,28 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
   it('prunes the calls an export holds: refused without one, then the chain still verifies, replay says what was pruned, and counters stay', async () => {
     const point = String(at('CircuitOpened').position);
     const stateNow = async () =>
-      JSON.parse((await cli('replay', 'story', '--at', String(Number.MAX_SAFE_INTEGER), '--json', '--config', config)).stdout) as {
+      JSON.parse((await runCli('replay', 'story', '--at', String(Number.MAX_SAFE_INTEGER), '--json', '--config', config)).stdout) as {
         state: Record<string, unknown>;
         pruned: unknown;
       };
     const before = await stateNow();
 
-    const refused = await cli('audit', 'prune', '--before', point, '--config', config);
+    const refused = await runCli('audit', 'prune', '--before', point, '--config', config);
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(refused.stderr, /refused, nothing removed: no export holds every event from position 1 through \d+/);
     assert.match(refused.stderr, /mcp-hangar audit export --before/);
 
     const file = join(dir.path, 'before-circuit.jsonl');
-    const exported = await cli('audit', 'export', '--before', point, '--out', file, '--config', config);
+    const exported = await runCli('audit', 'export', '--before', point, '--out', file, '--config', config);
     assert.equal(exported.code, 0, exported.stderr);
-    const pruned = await cli('audit', 'prune', '--before', point, '--config', config);
+    const pruned = await runCli('audit', 'prune', '--before', point, '--config', config);
     assert.equal(pruned.code, 0, pruned.stderr);
     const count = Number(/pruned (\d+) tool-call events at or before position (\d+)/.exec(pruned.stdout)?.[1]);
     assert.ok(count >= 5, pruned.stdout);
 
-    const verify = await cli('audit', 'verify', '--config', config);
+    const verify = await runCli('audit', 'verify', '--config', config);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    assert.equal((await cli('audit', 'verify', '--file', file)).code, 0);
+    assert.equal((await runCli('audit', 'verify', '--file', file)).code, 0);
 
     const db = new Database(store, { readonly: true });
     try {
@@ -179,14 +161,14 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
     }
 
     assert.deepEqual(await stateNow(), before, 'the state after the pruned range is exact (folded from the snapshot the prune saved)');
-    const early = JSON.parse((await cli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--json', '--config', config)).stdout) as {
+    const early = JSON.parse((await runCli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--json', '--config', config)).stdout) as {
       pruned: { through_position: number; export_path: string } | null;
     };
     assert.equal(early.pruned?.export_path, file);
-    const history = await cli('history', 'story', '--config', config);
+    const history = await runCli('history', 'story', '--config', config);
     assert.match(history.stdout, /\nnote: the tool calls up to #\d+ were pruned from the store \(their export: .*before-circuit\.jsonl\)\n?$/);
     assert.doesNotMatch(history.stdout, /ToolInvoked {2}/, 'the pruned call is gone from the timeline');
-    const text = await cli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--config', config);
+    const text = await runCli('replay', 'story', '--at', String(at('ProviderCrashed').position), '--config', config);
     assert.match(text.stdout, /were pruned from the store \(their export: .*before-circuit\.jsonl\)/);
 
     const hangar = await connectHangar(config, UNLIMITED);
@@ -199,17 +181,17 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
     }
 
     const later = join(dir.path, 'after-circuit.jsonl');
-    const second = await cli('audit', 'export', '--before', new Date().toISOString(), '--out', later, '--config', config);
+    const second = await runCli('audit', 'export', '--before', new Date().toISOString(), '--out', later, '--config', config);
     assert.equal(second.code, 0, second.stderr);
     assert.match(
       second.stdout,
       new RegExp(`positions ${Number(/at or before position (\d+)/.exec(pruned.stdout)?.[1]) + 1}\\.\\.`),
       'the next export starts where the prune ended',
     );
-    assert.equal((await cli('audit', 'verify', '--file', later)).code, 0);
-    const again = await cli('audit', 'prune', '--before', new Date().toISOString(), '--config', config);
+    assert.equal((await runCli('audit', 'verify', '--file', later)).code, 0);
+    const again = await runCli('audit', 'prune', '--before', new Date().toISOString(), '--config', config);
     assert.equal(again.code, 0, again.stderr);
-    assert.equal((await cli('audit', 'verify', '--config', config)).code, 0);
+    assert.equal((await runCli('audit', 'verify', '--config', config)).code, 0);
   });
 
   it('prunes while a hangar serves from the same store: its calls go on, and the chain verifies after', async () => {
@@ -227,10 +209,10 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
         const point = new Date().toISOString();
         assert.equal((await add(100)).isError, undefined);
         const file = join(live.path, 'calls.jsonl');
-        assert.equal((await cli('audit', 'export', '--before', point, '--out', file, '--config', liveConfig)).code, 0);
+        assert.equal((await runCli('audit', 'export', '--before', point, '--out', file, '--config', liveConfig)).code, 0);
         // Calls keep coming while the prune runs.
         const during = Promise.all(Array.from({ length: 20 }, (_, i) => add(200 + i)));
-        const pruned = await cli('audit', 'prune', '--before', point, '--config', liveConfig);
+        const pruned = await runCli('audit', 'prune', '--before', point, '--config', liveConfig);
         assert.equal(pruned.code, 0, pruned.stderr);
         assert.ok((await during).every((r) => r.isError === undefined));
         assert.equal((await add(300)).isError, undefined);
@@ -239,7 +221,7 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
       } finally {
         await hangar.close();
       }
-      const verify = await cli('audit', 'verify', '--config', liveConfig);
+      const verify = await runCli('audit', 'verify', '--config', liveConfig);
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       assert.match(verify.stdout, /pruned: \d+ tool-call events/);
     } finally {

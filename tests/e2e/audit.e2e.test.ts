@@ -1,32 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import {
-  FAULTY_SERVER,
-  HANGAR_MAIN,
-  MATH_SERVER,
-  UNLIMITED,
-  connectHangar,
-  errorOf,
-  tempDirs,
-  writeConfig,
-  type CallResult,
-} from '../support/hangar-harness.js';
+import { FAULTY_SERVER, MATH_SERVER, UNLIMITED, connectHangar, errorOf, tempDirs, writeConfig, type CallResult, runCli } from '../support/hangar-harness.js';
 import { connect, startHttp } from '../support/http-hangar.js';
-
-const run = promisify(execFile);
-
-/** Runs the hangar CLI; resolves to its exit code and output (never rejects on a non-zero exit). */
-const cli = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const error = e as { code: number; stdout: string; stderr: string };
-    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
-  }
-};
 
 /** A row of `audit --json` and of registry_audit's structuredContent. */
 interface Row {
@@ -95,7 +70,7 @@ describe('audit queries over a store written by real calls', { timeout: 180_000 
   /** Every recorded call as registry_audit listed it once the calls were made, newest first. */
   let all: Row[];
   const positionsOf = (rows: readonly Row[]) => rows.map((r) => r.position);
-  const audit = async (...args: string[]) => cli('audit', ...args, '--config', configPath);
+  const audit = async (...args: string[]) => runCli('audit', ...args, '--config', configPath);
   const auditJson = async (...args: string[]): Promise<Page> => {
     const result = await audit(...args, '--json');
     assert.equal(result.code, 0, result.stderr);
@@ -311,7 +286,7 @@ describe('audit queries over a store written by real calls', { timeout: 180_000 
     const nothing = await audit('--tool', 'nothing-called-this');
     assert.deepEqual([nothing.code, nothing.stderr.trim()], [3, 'no recorded tool calls match']);
     assert.deepEqual(await auditJson('--tool', 'nothing-called-this'), { invocations: [], next_before: null });
-    const noStore = await cli('audit', '--config', writeConfig(dirs.make(), providers));
+    const noStore = await runCli('audit', '--config', writeConfig(dirs.make(), providers));
     assert.equal(noStore.code, 1);
     assert.match(noStore.stderr, /no event store yet/);
     const verify = await audit('verify');

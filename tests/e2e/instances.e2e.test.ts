@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, writeConfig, type ConnectedHangar, UNLIMITED } from '../support/hangar-harness.js';
+import { MATH_SERVER, connectHangar, tempDir, writeConfig, type ConnectedHangar, UNLIMITED, runCli } from '../support/hangar-harness.js';
 import { waitUntilDead } from '../support/processes.js';
 
-const run = promisify(execFile);
-const cli = async (...args: string[]) => {
-  const { stdout } = await run(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn' }, maxBuffer: 64 * 1024 * 1024 });
-  return stdout;
-};
+/** The standard output of the hangar's command line. */
+const cli = async (...args: string[]): Promise<string> => (await runCli(...args)).stdout;
 
 type Entry = { instance: string | null; type: string; data: Record<string, unknown> };
 

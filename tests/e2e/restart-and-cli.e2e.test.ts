@@ -2,25 +2,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { EVERYTHING_SERVER, HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, tempDirs, writeConfig } from '../support/hangar-harness.js';
-
-const run = promisify(execFile);
-
-/** Runs the hangar CLI; resolves to its exit code and output (never rejects on a non-zero exit). */
-const cli = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn' } });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const error = e as { code: number; stdout: string; stderr: string };
-    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
-  }
-};
+import { EVERYTHING_SERVER, HANGAR_MAIN, MATH_SERVER, connectHangar, tempDir, tempDirs, writeConfig, runCli } from '../support/hangar-harness.js';
 
 /** A config in a folder of its own (so an event store of its own, `data/hangar.db`). */
 const mathAndEverything = (dir: string) =>
@@ -70,7 +56,7 @@ describe('restarting the hangar keeps its history and its knowledge of tools', {
       await second.close();
     }
 
-    const history = await cli('history', 'math', '--config', configPath);
+    const history = await runCli('history', 'math', '--config', configPath);
     assert.equal(history.code, 0, history.stderr);
     const lines = history.stdout.trim().split('\n').slice(1);
     assert.deepEqual(new Set(lines.map((line) => line.split(/\s+/)[2])), new Set(['@1']), 'the second run took the seat the first one left');
@@ -88,7 +74,7 @@ describe('restarting the hangar keeps its history and its knowledge of tools', {
       'ProviderStopped',
     ]);
     assert.match(history.stdout, /ProviderStopped\s+reason shutdown/);
-    const json = JSON.parse((await cli('history', 'math', '--json', '--config', configPath)).stdout) as { events: { type: string }[] };
+    const json = JSON.parse((await runCli('history', 'math', '--json', '--config', configPath)).stdout) as { events: { type: string }[] };
     assert.equal(json.events.length, 10);
   });
 
@@ -102,7 +88,7 @@ describe('restarting the hangar keeps its history and its knowledge of tools', {
     } finally {
       await hangar.close();
     }
-    const ok = await cli('audit', 'verify', '--config', configPath);
+    const ok = await runCli('audit', 'verify', '--config', configPath);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /intact/);
     const db = new Database(join(dir, 'data', 'hangar.db'));
@@ -114,7 +100,7 @@ describe('restarting the hangar keeps its history and its knowledge of tools', {
     assert.equal(changed, 1);
     const altered = db.prepare("SELECT min(position) AS p FROM events WHERE type = 'ToolInvoked'").get() as { p: number };
     db.close();
-    const broken = await cli('audit', 'verify', '--config', configPath);
+    const broken = await runCli('audit', 'verify', '--config', configPath);
     assert.equal(broken.code, 1);
     assert.match(broken.stderr, new RegExp(`position ${altered.p}\\b`));
   });
@@ -155,23 +141,23 @@ describe('replaying a provider from a store a real hangar wrote', { timeout: 120
       await hangar.close();
     }
 
-    const text = await cli('replay', 'math', '--at', String(positions['ToolInvoked']), '--config', configPath);
+    const text = await runCli('replay', 'math', '--at', String(positions['ToolInvoked']), '--config', configPath);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /status\s+ready \(pid \d+\)/);
     assert.match(text.stdout, /1 invocations, 0 tool errors, 0 failed; 1 starts, 0 crashes/);
-    const end = JSON.parse((await cli('replay', 'math', '--at', new Date().toISOString(), '--json', '--config', configPath)).stdout) as {
+    const end = JSON.parse((await runCli('replay', 'math', '--at', new Date().toISOString(), '--json', '--config', configPath)).stdout) as {
       state: { status: string; last_event: { type: string } };
     };
     assert.deepEqual([end.state.status, end.state.last_event.type], ['cold', 'ProviderStopped']);
-    const window = await cli('replay', 'math', '--from', String(positions['ToolInvoked']), '--to', new Date().toISOString(), '--config', configPath);
+    const window = await runCli('replay', 'math', '--from', String(positions['ToolInvoked']), '--to', new Date().toISOString(), '--config', configPath);
     assert.equal(window.code, 0, window.stderr);
     assert.match(window.stdout, /ProviderStopped .*\n\s+status: ready → cold; pid: \d+ → -/);
-    const unknown = await cli('replay', 'mth', '--at', '1', '--config', configPath);
+    const unknown = await runCli('replay', 'mth', '--at', '1', '--config', configPath);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /did you mean 'math'/);
-    const usage = await cli('replay', 'math', '--config', configPath);
+    const usage = await runCli('replay', 'math', '--config', configPath);
     assert.equal(usage.code, 2);
-    const noStore = await cli('replay', 'math', '--at', '1', '--config', mathAndEverything(dirs.make()));
+    const noStore = await runCli('replay', 'math', '--at', '1', '--config', mathAndEverything(dirs.make()));
     assert.equal(noStore.code, 1);
     assert.match(noStore.stderr, /no event store yet/);
   });
@@ -189,7 +175,7 @@ describe('configuration errors', () => {
       'bad.yaml',
     );
     for (const command of ['serve', 'validate']) {
-      const result = await cli(command, '--config', path);
+      const result = await runCli(command, '--config', path);
       assert.equal(result.code, 2, `${command}: ${result.stderr}`);
       assert.equal(result.stdout, '');
       assert.match(result.stderr, /bad\.yaml:4:\d+ .*providers\.math\.idle_ttl/);
@@ -203,7 +189,7 @@ describe('configuration errors', () => {
     const dir = dirs.make();
     const path = writeConfig(dir, ['providers:', '  math:', '    command: [node, server.js]', '    env: &env', '      SELF: *env', ''].join('\n'), 'loop.yaml');
     for (const command of ['validate', 'serve']) {
-      const result = await cli(command, '--config', path);
+      const result = await runCli(command, '--config', path);
       assert.equal(result.code, 2, `${command}: ${result.stderr}`);
       assert.match(result.stderr, /loop\.yaml:5:13 providers\.math\.env\.SELF: recursive alias \*env: it is inside the node anchored &env \(line 4\)/);
       assert.doesNotMatch(result.stderr, /call stack/);
@@ -213,7 +199,7 @@ describe('configuration errors', () => {
   it('accepts a valid config', async () => {
     const dir = dirs.make();
     const path = writeConfig(dir, `providers:\n  math:\n    command: [node, ${JSON.stringify(MATH_SERVER)}]\n`, 'good.yaml');
-    const result = await cli('validate', '--config', path);
+    const result = await runCli('validate', '--config', path);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /valid — 1 provider \(math\)/);
   });

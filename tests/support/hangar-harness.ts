@@ -1,10 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 /** The repository root (tests run from dist/tests/...). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -178,3 +179,26 @@ export const eventually = async (check: () => Promise<boolean>, timeoutMs = 5000
 };
 
 export { isAlive as alive } from './processes.js';
+
+const execFileAsync = promisify(execFile);
+
+/** What a run of the hangar's command line came to. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built hangar's command line with `args`; resolves to its exit code and output (never rejects on a non-zero exit). */
+export const runCli = async (...args: string[]): Promise<CliRun> => {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [HANGAR_MAIN, ...args], {
+      env: { ...process.env, MCP_LOG_LEVEL: 'warn' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const error = e as { code: number; stdout: string; stderr: string };
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+};
