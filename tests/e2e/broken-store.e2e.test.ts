@@ -1,35 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { HANGAR_MAIN, MATH_SERVER, UNLIMITED, connectHangar, tempDir, writeConfig } from '../support/hangar-harness.js';
+import { INITIALIZE_LINE, MATH_SERVER, UNLIMITED, connectHangar, runHangar, tempDir, writeConfig } from '../support/hangar-harness.js';
 
-/** Runs `serve` until it exits (it should, at once); what it printed and its exit code. */
-const serve = (configPath: string, storePath: string, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [HANGAR_MAIN, 'serve', '--config', configPath], {
-      env: { ...process.env, MCP_LOG_LEVEL: 'warn', MCP_DATABASE_PATH: storePath },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.on('error', () => undefined); // it may be gone before it reads
-    child.stdin.write(input);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `serve` until it exits (it should, at once: its stdin stays open); what it printed and its exit code. */
+const serve = (configPath: string, storePath: string, input = '') =>
+  runHangar(['serve', '--config', configPath], { env: { MCP_DATABASE_PATH: storePath }, input, keepStdinOpen: true });
 
-const initialize = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-});
+const initialize = INITIALIZE_LINE;
 const call = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'registry_list', arguments: {} } });
 
 /** chattr +i makes a file read-only even for root; false where it cannot be used. */

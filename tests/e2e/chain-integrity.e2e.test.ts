@@ -1,41 +1,25 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { HANGAR_MAIN, MATH_SERVER, UNLIMITED, connectHangar, connectRawProcess, eventually, tempDirs, writeConfig } from '../support/hangar-harness.js';
-
-interface Ran {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import {
+  HANGAR_MAIN,
+  INITIALIZE_LINE,
+  MATH_SERVER,
+  UNLIMITED,
+  connectHangar,
+  connectRawProcess,
+  eventually,
+  runHangar,
+  tempDirs,
+  writeConfig,
+} from '../support/hangar-harness.js';
 
 /** Runs the built hangar with `args` (stdin: `input`, then closed) until it exits. */
-const run = (args: readonly string[], env: Record<string, string> = {}, input = ''): Promise<Ran> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.on('error', () => undefined); // it may be gone before it reads
-    child.stdin.end(input);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+const run = (args: readonly string[], env: Record<string, string> = {}, input = '') => runHangar(args, { env, input });
 
-const initialize = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-});
+const initialize = INITIALIZE_LINE;
 const initialized = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' });
 const listCall = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'registry_list', arguments: {} } });
 const add = (a: number, b: number) => ({ provider: 'math', tool: 'add', arguments: { a, b } });

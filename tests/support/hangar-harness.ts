@@ -202,3 +202,36 @@ export const runCli = async (...args: string[]): Promise<CliRun> => {
     return { code: error.code, stdout: error.stdout, stderr: error.stderr };
   }
 };
+
+/**
+ * Runs the built hangar with `args` until it exits: `input` is written to its stdin, which is then closed
+ * unless `keepStdinOpen` (so that a `serve` that exits can only have exited on its own). Killed after 30 s.
+ */
+export const runHangar = (
+  args: readonly string[],
+  options: { readonly env?: Record<string, string>; readonly input?: string; readonly keepStdinOpen?: boolean } = {},
+): Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HANGAR_MAIN, ...args], { env: { ...process.env, MCP_LOG_LEVEL: 'warn', ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.on('error', () => undefined); // it may be gone before it reads
+    if (options.keepStdinOpen === true) child.stdin.write(options.input ?? '');
+    else child.stdin.end(options.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+
+/** The `initialize` request a raw client sends first (id 1), as one line. */
+export const INITIALIZE_LINE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+});
