@@ -2,10 +2,8 @@ import type Database from 'better-sqlite3';
 import type { PruneRecord } from '../../../application/ports/event-store.js';
 import type { PruneOrder } from '../../../application/ports/history-retention.js';
 import type { PrunedGap } from '../hash-chain.js';
+import { INVOCATION_TYPES } from '../invocation-records.js';
 import { yieldTurn } from './sqlite-support.js';
-
-/** The event types a prune removes: one per tool call, the bulk of any history. Lifecycle events are kept. */
-export const PRUNABLE_TYPES: readonly string[] = ['ToolInvoked', 'ToolInvocationFailed'];
 
 /** Rows examined per transaction: a live hangar's appends wait at most one chunk (tens of milliseconds). */
 const CHUNK_ROWS = 5000;
@@ -37,7 +35,8 @@ export async function pruneCalls(db: Database.Database, request: PruneOrder): Pr
   const unlink = db.prepare('DELETE FROM chain_links WHERE position = ?');
   const link = db.prepare('INSERT OR REPLACE INTO chain_links (position, gap_from, previous_hash) VALUES (?, ?, ?)');
   const count = db.prepare('UPDATE prunes SET events = events + ? WHERE id = ?');
-  const prunable = new Set(PRUNABLE_TYPES);
+  // What a prune removes: the events of tool calls, the bulk of any history. Lifecycle events are kept.
+  const prunable = new Set(INVOCATION_TYPES);
   // Rows before the last prune's end were pruned already: start after it.
   const start = ((db.prepare('SELECT max(through_position) FROM prunes WHERE id < ?').pluck().get(record) as number | null) ?? 0) + 1;
   const chunk = db.transaction((from: number): { next: number | null; deleted: number } => {
