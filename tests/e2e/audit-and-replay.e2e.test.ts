@@ -94,11 +94,14 @@ providers:${faulty('story', '    timeout_s: 5\n    circuit_breaker: { failure_th
     assert.match(replay.stdout, /3 invocations, 0 tool errors, 2 failed; 2 starts, 1 crashes/);
     assert.match(replay.stdout, /last error\s+TIMEOUT/);
 
-    const json = JSON.parse((await runCli('replay', 'story', '--at', at('ProviderCrashed').occurred_at, '--json', '--config', config)).stdout) as {
-      state: { status: string; counters: { crashes: number }; last_error: { code: string } | null };
-      pruned: unknown;
-    };
+    type Replayed = { state: { status: string; counters: { crashes: number }; last_error: { code: string } | null }; pruned: unknown };
+    const replayed = async (point: string) => JSON.parse((await runCli('replay', 'story', '--at', point, '--json', '--config', config)).stdout) as Replayed;
+    const crashed = at('ProviderCrashed');
+    const json = await replayed(String(crashed.position));
     assert.deepEqual([json.state.status, json.state.counters.crashes, json.pruned], ['dead', 1, null]);
+    // A time point takes every event that occurred by then: the restart requested in the crash's millisecond too.
+    const lastByThen = events.filter((e) => e.occurred_at <= crashed.occurred_at).at(-1) as Event;
+    assert.deepEqual(await replayed(crashed.occurred_at), await replayed(String(lastByThen.position)));
 
     const window = await runCli('replay', 'story', '--from', String(at('ProviderCrashed').position), '--to', String(opened.position), '--config', config);
     assert.equal(window.code, 0, window.stderr);
