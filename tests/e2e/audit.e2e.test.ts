@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FAULTY_SERVER, MATH_SERVER, UNLIMITED, connectHangar, errorOf, tempDirs, writeConfig, type CallResult, runCli } from '../support/hangar-harness.js';
 import { connect, startHttp } from '../support/http-hangar.js';
+import { readCsv } from '../support/csv.js';
 
 /** A row of `audit --json` and of registry_audit's structuredContent. */
 interface Row {
@@ -21,40 +22,6 @@ interface Page {
   invocations: Row[];
   next_before: number | null;
 }
-
-/** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF record ends). */
-const readCsv = (text: string): string[][] => {
-  const records: string[][] = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (quoted && c === '"') {
-      quoted = false;
-    } else if (quoted) {
-      field += c;
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      fields.push(field);
-      records.push(fields);
-      fields = [];
-      field = '';
-      i++;
-    } else {
-      field += c;
-    }
-  }
-  assert.equal(field + fields.join(''), '', 'the last record ends with CRLF');
-  return records;
-};
 
 const providers = `providers:
   math:

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { InvocationPage, InvocationRecord } from '../../../src/application/ports/invocation-audit.js';
 import type { InstanceId, ProviderId } from '../../../src/domain/shared/ids.js';
 import { auditPageDto, formatInvocations, invocationsCsv } from '../../../src/interfaces/shared/audit.js';
+import { readCsv } from '../../support/csv.js';
 
 const record = (overrides: Partial<InvocationRecord>): InvocationRecord => ({
   position: 12,
@@ -33,40 +34,6 @@ const page: InvocationPage = {
     record({ position: 3, argumentsDigest: null, correlationId: null }),
   ],
   nextBefore: 3,
-};
-
-/** A minimal RFC 4180 reader: records of fields, quotes doubled inside quoted fields. */
-const readCsv = (text: string): string[][] => {
-  const records: string[][] = [];
-  let field = '';
-  let fields: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted && c === '"' && text[i + 1] === '"') {
-      field += '"';
-      i++;
-    } else if (quoted && c === '"') {
-      quoted = false;
-    } else if (quoted) {
-      field += c;
-    } else if (c === '"') {
-      quoted = true;
-    } else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      fields.push(field);
-      records.push(fields);
-      fields = [];
-      field = '';
-      i++;
-    } else {
-      field += c;
-    }
-  }
-  assert.equal(field + fields.join(''), '', 'every record ends with CRLF');
-  return records;
 };
 
 describe('audit output', () => {
